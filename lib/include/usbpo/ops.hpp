@@ -1,0 +1,55 @@
+// The op set: every network in usbpo (dynamics ensemble, twin critics, actor)
+// is built from these few functions. The CPU backend implements them with
+// Eigen (and OpenBLAS sgemm when USBPO_WITH_OPENBLAS); the CUDA port mirrors the
+// same names with a stream as first argument. Matrices are column-major with
+// an explicit leading dimension equal to their row count; batches are
+// (features x batch).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/types.hpp"
+
+namespace usbpo {
+
+// Hidden-layer nonlinearity.
+enum class Activation : std::uint8_t { kIdentity = 0, kRelu = 1, kSwish = 2 };
+
+namespace ops {
+
+// C (m x n) = alpha * op(A) op(B) + beta * C, op = transpose when the flag is set.
+// A is (m x k) or (k x m) when transposed; B is (k x n) or (n x k).
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
+          const Scalar* b, Scalar beta, Scalar* c);
+
+// Z (m x n) = W (m x k) X (k x n) + bias (m), broadcast over columns.
+void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,
+                    Scalar* z);
+
+// A = act(Z), elementwise over count values (A may alias Z for kIdentity/kRelu).
+void activation_forward(Activation act, const Scalar* z, Scalar* a, std::size_t count);
+
+// dZ = dA * act'(Z), elementwise; dZ may alias dA.
+void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Scalar* d_z,
+                         std::size_t count);
+
+// Gradients of Z = W X + b given dZ (m x n):
+//   dW (m x k) (+)= dZ X^T, dbias (m) (+)= sum over columns of dZ; accumulate selects +=.
+void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n,
+                            bool accumulate, Scalar* d_w, Scalar* d_bias);
+// dX (k x n) = W^T dZ.
+void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x);
+
+// One Adam step over n parameters (Kingma and Ba, bias-corrected):
+//   g' = g + decay * theta (L2 decay as a loss term 0.5 * decay * ||theta||^2);
+//   m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+//   theta -= lr * m_hat / (sqrt(v_hat) + eps), with step >= 1 counting updates.
+void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,
+               Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step);
+
+// Polyak averaging: target = (1 - tau) target + tau source over n values.
+void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);
+
+}  // namespace ops
+}  // namespace usbpo

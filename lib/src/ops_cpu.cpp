@@ -1,0 +1,158 @@
+// CPU backend of the op set (Eigen; OpenBLAS sgemm when enabled).
+#include <algorithm>
+#include <cmath>
+
+#include "usbpo/ops.hpp"
+
+#if defined(USBPO_WITH_OPENBLAS)
+#include <cblas.h>
+#endif
+
+namespace usbpo {
+namespace ops {
+namespace {
+
+// Eigen's blocked GEMM packs panels on the stack up to EIGEN_STACK_ALLOCATION_LIMIT
+// and on the heap beyond it. Splitting products into slices of at most this many
+// columns (and rows for the m side) keeps every panel under the limit set for
+// usbpo (see lib/CMakeLists.txt), so GEMMs never allocate.
+constexpr int kMaxSlice = 512;
+
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
+          const Scalar* b, Scalar beta, Scalar* c) {
+  if (m <= 0 || n <= 0) return;
+#if defined(USBPO_WITH_OPENBLAS)
+  cblas_sgemm(CblasColMajor, transpose_a ? CblasTrans : CblasNoTrans,
+              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, transpose_a ? k : m, b,
+              transpose_b ? n : k, beta, c, m);
+#else
+  using Stride = Eigen::OuterStride<>;
+  using ConstMap = Eigen::Map<const Matrix, 0, Stride>;
+  using Map = Eigen::Map<Matrix, 0, Stride>;
+  const int lda = transpose_a ? k : m;
+  const int ldb = transpose_b ? n : k;
+  for (int j0 = 0; j0 < n; j0 += kMaxSlice) {
+    const int nj = std::min(kMaxSlice, n - j0);
+    for (int i0 = 0; i0 < m; i0 += kMaxSlice) {
+      const int mi = std::min(kMaxSlice, m - i0);
+      Map c_block(c + static_cast<std::ptrdiff_t>(j0) * m + i0, mi, nj, Stride(m));
+      if (beta == 0) {
+        c_block.setZero();
+      } else if (beta != 1) {
+        c_block *= beta;
+      }
+      if (k <= 0) continue;
+      const Scalar* a_block = transpose_a ? a + static_cast<std::ptrdiff_t>(i0) * lda : a + i0;
+      const Scalar* b_block = transpose_b ? b + j0 : b + static_cast<std::ptrdiff_t>(j0) * ldb;
+      if (!transpose_a && !transpose_b) {
+        c_block.noalias() += alpha * ConstMap(a_block, mi, k, Stride(lda)) *
+                             ConstMap(b_block, k, nj, Stride(ldb));
+      } else if (transpose_a && !transpose_b) {
+        c_block.noalias() += alpha * ConstMap(a_block, k, mi, Stride(lda)).transpose() *
+                             ConstMap(b_block, k, nj, Stride(ldb));
+      } else if (!transpose_a && transpose_b) {
+        c_block.noalias() += alpha * ConstMap(a_block, mi, k, Stride(lda)) *
+                             ConstMap(b_block, nj, k, Stride(ldb)).transpose();
+      } else {
+        c_block.noalias() += alpha * ConstMap(a_block, k, mi, Stride(lda)).transpose() *
+                             ConstMap(b_block, nj, k, Stride(ldb)).transpose();
+      }
+    }
+  }
+#endif
+}
+
+void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,
+                    Scalar* z) {
+  MatrixMap z_map(z, m, n);
+  z_map.colwise() = ConstVectorMap(bias, m);
+  gemm(false, false, m, n, k, 1, w, x, 1, z);
+}
+
+void activation_forward(Activation act, const Scalar* z, Scalar* a, std::size_t count) {
+  const auto n = static_cast<Eigen::Index>(count);
+  Eigen::Map<const Eigen::ArrayXf> z_arr(z, n);
+  Eigen::Map<Eigen::ArrayXf> a_arr(a, n);
+  switch (act) {
+    case Activation::kIdentity:
+      if (a != z) a_arr = z_arr;
+      break;
+    case Activation::kRelu:
+      a_arr = z_arr.max(0.0f);
+      break;
+    case Activation::kSwish:
+      // swish(z) = z * sigmoid(z)
+      a_arr = z_arr / (1.0f + (-z_arr).exp());
+      break;
+  }
+}
+
+void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Scalar* d_z,
+                         std::size_t count) {
+  const auto n = static_cast<Eigen::Index>(count);
+  Eigen::Map<const Eigen::ArrayXf> z_arr(z, n);
+  Eigen::Map<const Eigen::ArrayXf> da_arr(d_a, n);
+  Eigen::Map<Eigen::ArrayXf> dz_arr(d_z, n);
+  switch (act) {
+    case Activation::kIdentity:
+      if (d_z != d_a) dz_arr = da_arr;
+      break;
+    case Activation::kRelu:
+      dz_arr = (z_arr > 0.0f).select(da_arr, 0.0f);
+      break;
+    case Activation::kSwish:
+      // d/dz [z s(z)] = s (1 + z (1 - s)), s = sigmoid(z)
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const float s = 1.0f / (1.0f + std::exp(-z[i]));
+        d_z[i] = d_a[i] * s * (1.0f + z[i] * (1.0f - s));
+      }
+      break;
+  }
+}
+
+void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n,
+                            bool accumulate, Scalar* d_w, Scalar* d_bias) {
+  gemm(false, true, m, k, n, 1, d_z, x, accumulate ? 1.0f : 0.0f, d_w);
+  VectorMap db(d_bias, m);
+  if (accumulate) {
+    db.noalias() += ConstMatrixMap(d_z, m, n).rowwise().sum();
+  } else {
+    db.noalias() = ConstMatrixMap(d_z, m, n).rowwise().sum();
+  }
+}
+
+void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x) {
+  gemm(true, false, k, n, m, 1, w, d_z, 0, d_x);
+}
+
+void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,
+               Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {
+  const auto count = static_cast<Eigen::Index>(n);
+  Eigen::Map<Eigen::ArrayXf> th(theta, count), mm(m, count), vv(v, count);
+  Eigen::Map<const Eigen::ArrayXf> g(grad, count);
+  const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
+  // Folded bias correction: lr_t = lr sqrt(bc2) / bc1, eps_t = eps sqrt(bc2).
+  const float lr_t = static_cast<float>(lr * std::sqrt(bc2) / bc1);
+  const float eps_t = static_cast<float>(eps * std::sqrt(bc2));
+  if (decay != 0) {
+    mm = beta1 * mm + (1 - beta1) * (g + decay * th);
+    vv = beta2 * vv + (1 - beta2) * (g + decay * th).square();
+  } else {
+    mm = beta1 * mm + (1 - beta1) * g;
+    vv = beta2 * vv + (1 - beta2) * g.square();
+  }
+  th -= lr_t * mm / (vv.sqrt() + eps_t);
+}
+
+void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
+  const auto count = static_cast<Eigen::Index>(n);
+  Eigen::Map<Eigen::ArrayXf> t(target, count);
+  Eigen::Map<const Eigen::ArrayXf> s(source, count);
+  t = (1 - tau) * t + tau * s;
+}
+
+}  // namespace ops
+}  // namespace usbpo
