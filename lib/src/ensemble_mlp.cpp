@@ -63,13 +63,15 @@ void EnsembleMlp::init_params(Scalar* params, MlpInit init, Rng& rng) const {
   }
 }
 
-Status MlpWorkspace::place(const EnsembleMlp& net, int max_batch, bool with_input_grad, Arena& arena) {
+Status MlpWorkspace::place(const EnsembleMlp& net, int max_batch, bool with_input_grad, Arena& arena,
+                          bool one_member_at_a_time) {
   if (max_batch < 1) {
     return Status::error(StatusCode::kInvalidArgument, "MLP workspace batch must be >= 1, got %d", max_batch);
   }
   net_ = &net;
   max_batch_ = max_batch;
-  const std::size_t members = static_cast<std::size_t>(net.members());
+  shared_slot_ = one_member_at_a_time;
+  const std::size_t members = one_member_at_a_time ? 1 : static_cast<std::size_t>(net.members());
   const std::size_t cols = static_cast<std::size_t>(max_batch);
   for (int l = 0; l < net.num_layers(); ++l) {
     const std::size_t n = static_cast<std::size_t>(net.layer_out(l)) * cols * members;
@@ -92,10 +94,11 @@ Status MlpWorkspace::place(const EnsembleMlp& net, int max_batch, bool with_inpu
   return Status::ok();
 }
 
-std::size_t MlpWorkspace::bytes_needed(const EnsembleMlp& net, int max_batch, bool with_input_grad) {
+std::size_t MlpWorkspace::bytes_needed(const EnsembleMlp& net, int max_batch, bool with_input_grad,
+                                       bool one_member_at_a_time) {
   Arena measure;
   MlpWorkspace ws;
-  (void)ws.place(net, max_batch, with_input_grad, measure);
+  (void)ws.place(net, max_batch, with_input_grad, measure, one_member_at_a_time);
   return measure.used();
 }
 

@@ -71,9 +71,13 @@ class EnsembleMlp {
 class MlpWorkspace {
  public:
   // Carve buffers for `net` out of the arena; with_input_grad reserves dX.
-  Status place(const EnsembleMlp& net, int max_batch, bool with_input_grad, Arena& arena);
+  // one_member_at_a_time shares one set of buffers among all members (for
+  // callers that run a single member per pass, e.g. rollouts by elite).
+  Status place(const EnsembleMlp& net, int max_batch, bool with_input_grad, Arena& arena,
+               bool one_member_at_a_time = false);
   // Bytes place() takes for this configuration.
-  static std::size_t bytes_needed(const EnsembleMlp& net, int max_batch, bool with_input_grad);
+  static std::size_t bytes_needed(const EnsembleMlp& net, int max_batch, bool with_input_grad,
+                                  bool one_member_at_a_time = false);
 
   int max_batch() const { return max_batch_; }
   // Output of member b after forward: (output_dim x batch), leading dim output_dim.
@@ -91,11 +95,12 @@ class MlpWorkspace {
     return buffers[layer] + member_stride(net_->layer_out(layer), member);
   }
   std::size_t member_stride(int rows, int member) const {
-    return static_cast<std::size_t>(rows) * max_batch_ * static_cast<std::size_t>(member);
+    return shared_slot_ ? 0 : static_cast<std::size_t>(rows) * max_batch_ * static_cast<std::size_t>(member);
   }
 
   const EnsembleMlp* net_ = nullptr;
   int max_batch_ = 0;
+  bool shared_slot_ = false;
   Scalar* z_[EnsembleMlp::kMaxLayers] = {};  // pre-activations (out_l x batch) per member
   Scalar* a_[EnsembleMlp::kMaxLayers] = {};  // activations of hidden layers
   Scalar* d_out_ = nullptr;                  // dL/dOutput per member

@@ -1,0 +1,65 @@
+// Adam optimiser over a flat parameter buffer, with per-segment L2 decay
+// (MBPO decays each layer's weights differently and never the biases).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/arena.hpp"
+#include "usbpo/status.hpp"
+#include "usbpo/types.hpp"
+
+namespace usbpo {
+
+class EnsembleMlp;
+
+struct AdamConfig {
+  Scalar learning_rate = 3e-4f;
+  Scalar beta1 = 0.9f;
+  Scalar beta2 = 0.999f;
+  Scalar epsilon = 1e-8f;
+};
+
+class Adam {
+ public:
+  static constexpr int kMaxSegments = 16;
+
+  // Moments for n parameters, carved from the arena and zeroed.
+  Status place(std::size_t n, const AdamConfig& config, Arena& arena);
+  static std::size_t bytes_needed(std::size_t n);
+
+  // L2 decay `decay` on parameters [begin, begin + count) of every ensemble
+  // member (a segment inside the member block, repeated with member stride).
+  Status add_decay(std::size_t begin, std::size_t count, std::size_t member_stride, int members,
+                   Scalar decay);
+  // MBPO's per-layer weight decay for an ensemble: decays[l] on W_l, none on biases.
+  Status set_layer_decays(const EnsembleMlp& net, const Scalar* decays, int count);
+
+  // theta -= Adam(grad) over all n parameters; counts one step.
+  void step(Scalar* theta, const Scalar* grad);
+  // Zero the moments and the step count.
+  void reset();
+
+  std::size_t size() const { return n_; }
+  std::int64_t steps() const { return step_; }
+  void set_steps(std::int64_t steps) { step_ = steps; }
+  AdamConfig& config() { return config_; }
+  Scalar* first_moment() { return m_; }   // (n)
+  Scalar* second_moment() { return v_; }  // (n)
+
+ private:
+  struct Segment {
+    std::size_t begin, count, member_stride;
+    int members;
+    Scalar decay;
+  };
+  AdamConfig config_;
+  std::size_t n_ = 0;
+  Scalar* m_ = nullptr;
+  Scalar* v_ = nullptr;
+  std::int64_t step_ = 0;
+  Segment segments_[kMaxSegments];
+  int segment_count_ = 0;
+};
+
+}  // namespace usbpo

@@ -1,0 +1,438 @@
+#include "usbpo/gaussian_ensemble.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace usbpo {
+namespace {
+
+// softplus(x) = log(1 + e^x), stable for large |x|.
+inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+void shuffle(int* values, int n, Rng& rng) {
+  for (int i = n - 1; i > 0; --i) {
+    const int j = static_cast<int>(rng.uniform_int(static_cast<std::uint32_t>(i + 1)));
+    std::swap(values[i], values[j]);
+  }
+}
+
+}  // namespace
+
+Status GaussianEnsemble::validate(const EnsembleConfig& c) const {
+  if (c.obs_dim < 1 || c.act_dim < 1) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble obs_dim (%d) and act_dim (%d) must be >= 1",
+                         c.obs_dim, c.act_dim);
+  }
+  if (c.elites < 1 || c.elites > c.members) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble elites (%d) must be in [1, members = %d]",
+                         c.elites, c.members);
+  }
+  if (c.batch < 1 || c.predict_chunk < 1) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble batch (%d) and predict_chunk (%d) must be >= 1",
+                         c.batch, c.predict_chunk);
+  }
+  if (c.max_samples < 5) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble max_samples must be >= 5, got %d", c.max_samples);
+  }
+  if (!(c.holdout_ratio > 0 && c.holdout_ratio < 1) || c.max_holdout < 1 || c.patience < 1) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "ensemble holdout_ratio must be in (0, 1), max_holdout and patience >= 1");
+  }
+  if (!(c.max_logvar_init > c.min_logvar_init)) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble max_logvar_init must exceed min_logvar_init");
+  }
+  return Status::ok();
+}
+
+Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
+  config_ = c;
+  MlpShape shape;
+  shape.members = c.members;
+  shape.input_dim = c.obs_dim + c.act_dim;
+  shape.output_dim = 2 * (c.obs_dim + 1);
+  shape.hidden_layers = c.hidden_layers;
+  shape.hidden_width = c.hidden_width;
+  shape.activation = c.activation;
+  USBPO_RETURN_IF_ERROR(net_.configure(shape));
+  const int in = input_dim();
+  const int out = output_dim();
+  const std::size_t start = arena.used();
+  param_count_ = net_.total_params() + 2 * static_cast<std::size_t>(out);
+  params_ = arena.allocate<Scalar>(param_count_);
+  grads_ = arena.allocate<Scalar>(param_count_);
+  best_params_ = arena.allocate<Scalar>(net_.total_params());
+  AdamConfig adam;
+  adam.learning_rate = c.learning_rate;
+  USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, arena));
+  USBPO_RETURN_IF_ERROR(normalizer_.place(in, arena));
+  const std::size_t before_ws = arena.used();
+  USBPO_RETURN_IF_ERROR(train_ws_.place(net_, c.batch, false, arena));
+  USBPO_RETURN_IF_ERROR(predict_ws_.place(net_, c.predict_chunk, false, arena, true));
+  const std::size_t members = static_cast<std::size_t>(c.members);
+  batch_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.batch * members);
+  batch_targets_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.batch * members);
+  batch_logvar_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.batch);
+  chunk_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.predict_chunk);
+  chunk_logvar_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.predict_chunk);
+  chunk_index_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
+  chosen_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
+  order_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples));
+  bootstrap_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples) * members);
+  holdout_mse_ = arena.allocate<Scalar>(members);
+  best_mse_ = arena.allocate<Scalar>(members);
+  elites_ = arena.allocate<int>(static_cast<std::size_t>(c.elites));
+  workspace_bytes_ = arena.used() - before_ws;
+  if (arena.exhausted()) {
+    return Status::error(StatusCode::kOutOfMemory,
+                         "arena too small for the Gaussian ensemble: needs %zu bytes, has %zu from offset %zu",
+                         bytes_needed(c), arena.capacity() - start, start);
+  }
+  return Status::ok();
+}
+
+std::size_t GaussianEnsemble::bytes_needed(const EnsembleConfig& config) {
+  GaussianEnsemble probe;
+  if (!probe.validate(config).is_ok()) return 0;
+  Arena measure;
+  (void)probe.place(config, measure);
+  return measure.used();
+}
+
+Status GaussianEnsemble::init(const EnsembleConfig& config, Arena& arena, Rng& rng) {
+  USBPO_RETURN_IF_ERROR(validate(config));
+  if (arena.measuring()) {
+    return Status::error(StatusCode::kInvalidArgument, "GaussianEnsemble::init needs an arena with memory");
+  }
+  USBPO_RETURN_IF_ERROR(place(config, arena));
+  net_.init_params(params_, MlpInit::kTruncatedNormal, rng);
+  std::fill(max_logvar(), max_logvar() + output_dim(), config.max_logvar_init);
+  std::fill(min_logvar(), min_logvar() + output_dim(), config.min_logvar_init);
+  std::fill(grads_, grads_ + param_count_, 0.0f);
+  std::copy(params_, params_ + net_.total_params(), best_params_);
+  for (int b = 0; b < config.members; ++b) holdout_mse_[b] = best_mse_[b] = 0;
+  for (int e = 0; e < config.elites; ++e) elites_[e] = e;
+  return Status::ok();
+}
+
+void GaussianEnsemble::gather_batch(const TransitionView& data, const int* slots, int batch, Scalar* inputs,
+                                    Scalar* targets) const {
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  const int in = input_dim();
+  const int out = output_dim();
+  const Scalar* mean = normalizer_.mean();
+  const Scalar* std = normalizer_.std();
+  for (int i = 0; i < batch; ++i) {
+    const std::size_t slot = static_cast<std::size_t>(slots[i]);
+    const Scalar* o = data.obs + slot * obs_dim;
+    const Scalar* a = data.act + slot * act_dim;
+    Scalar* x = inputs + static_cast<std::size_t>(i) * in;
+    for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
+    for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
+    if (targets) {
+      const Scalar* o2 = data.next_obs + slot * obs_dim;
+      Scalar* y = targets + static_cast<std::size_t>(i) * out;
+      y[0] = data.reward[slot];
+      for (int d = 0; d < obs_dim; ++d) y[1 + d] = o2[d] - o[d];
+    }
+  }
+}
+
+void GaussianEnsemble::clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const {
+  // MBPO: lv = max_lv - softplus(max_lv - raw); lv = min_lv + softplus(lv - min_lv).
+  const int out = output_dim();
+  const Scalar* max_lv = params_ + net_.total_params();
+  const Scalar* min_lv = max_lv + out;
+  for (int i = 0; i < n; ++i) {
+    const Scalar* raw = raw_output + static_cast<std::size_t>(i) * 2 * out + out;
+    Scalar* lv = logvar + static_cast<std::size_t>(i) * out;
+    for (int d = 0; d < out; ++d) {
+      const double upper = max_lv[d] - softplus(static_cast<double>(max_lv[d]) - raw[d]);
+      lv[d] = static_cast<Scalar>(min_lv[d] + softplus(upper - min_lv[d]));
+    }
+  }
+}
+
+Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients) {
+  const int in = input_dim();
+  const int out = output_dim();
+  const int members = config_.members;
+  MlpOps::forward(net_, params_, inputs, static_cast<std::size_t>(in) * batch, batch, train_ws_, 0, members);
+  const std::size_t mlp_params = net_.total_params();
+  const Scalar* max_lv = params_ + mlp_params;
+  const Scalar* min_lv = max_lv + out;
+  Scalar* d_max = grads_ + mlp_params;
+  Scalar* d_min = d_max + out;
+  if (with_gradients) std::fill(d_max, d_max + 2 * out, 0.0f);
+  const double scale = 1.0 / (static_cast<double>(batch) * out);
+  double loss = 0;
+  for (int b = 0; b < members; ++b) {
+    const Scalar* y_hat = train_ws_.output(b);  // (2 out x batch): mean rows, raw log-variance rows
+    const Scalar* y = targets + static_cast<std::size_t>(b) * out * batch;
+    Scalar* d_out = train_ws_.output_grad(b);
+    double member_loss = 0;
+    for (int i = 0; i < batch; ++i) {
+      const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
+      const Scalar* target = y + static_cast<std::size_t>(i) * out;
+      Scalar* d_col = d_out + static_cast<std::size_t>(i) * 2 * out;
+      for (int d = 0; d < out; ++d) {
+        // Soft clamp and its derivatives: s1 = sigmoid(max - raw), s2 = sigmoid(upper - min).
+        const double raw = col[out + d];
+        const double u = static_cast<double>(max_lv[d]) - raw;
+        const double upper = max_lv[d] - softplus(u);
+        const double v = upper - min_lv[d];
+        const double lv = min_lv[d] + softplus(v);
+        const double inv_var = std::exp(-lv);
+        const double err = static_cast<double>(col[d]) - target[d];
+        member_loss += err * err * inv_var + lv;
+        if (with_gradients) {
+          const double s1 = sigmoid(u);
+          const double s2 = sigmoid(v);
+          const double d_lv = scale * (1.0 - err * err * inv_var);
+          d_col[d] = static_cast<Scalar>(scale * 2.0 * err * inv_var);
+          d_col[out + d] = static_cast<Scalar>(d_lv * s2 * s1);
+          d_max[d] += static_cast<Scalar>(d_lv * s2 * (1.0 - s1));
+          d_min[d] += static_cast<Scalar>(d_lv * (1.0 - s2));
+        }
+      }
+    }
+    loss += member_loss * scale;
+  }
+  if (with_gradients) {
+    MlpOps::backward(net_, params_, train_ws_, 0, members, grads_, false, false);
+  }
+  // Bound penalty: coef (sum max_lv - sum min_lv).
+  const Scalar coef = config_.logvar_bound_coef;
+  for (int d = 0; d < out; ++d) {
+    loss += coef * (static_cast<double>(max_lv[d]) - min_lv[d]);
+    if (with_gradients) {
+      d_max[d] += coef;
+      d_min[d] -= coef;
+    }
+  }
+  // Weight decay per layer: decay_l / 2 * ||W_l||^2 (no decay on biases).
+  for (int b = 0; b < members; ++b) {
+    const std::size_t block = net_.member_offset(b);
+    for (int l = 0; l < net_.num_layers(); ++l) {
+      const Scalar decay = config_.weight_decays[l];
+      const std::size_t n_w = static_cast<std::size_t>(net_.layer_out(l)) * net_.layer_in(l);
+      Eigen::Map<const Eigen::ArrayXf> w(params_ + block + net_.weight_offset(l), static_cast<Eigen::Index>(n_w));
+      loss += 0.5 * decay * static_cast<double>(w.square().sum());
+      if (with_gradients) {
+        Eigen::Map<Eigen::ArrayXf> g(grads_ + block + net_.weight_offset(l), static_cast<Eigen::Index>(n_w));
+        g += decay * w;
+      }
+    }
+  }
+  return static_cast<Scalar>(loss);
+}
+
+void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse) {
+  const int members = config_.members;
+  const int out = output_dim();
+  double sums[64] = {};
+  for (int start = 0; start < count; start += config_.batch) {
+    const int n = std::min(config_.batch, count - start);
+    gather_batch(data, slots + start, n, batch_inputs_, batch_targets_);
+    MlpOps::forward(net_, params_, batch_inputs_, 0, n, train_ws_, 0, members);
+    for (int b = 0; b < members; ++b) {
+      const Scalar* y_hat = train_ws_.output(b);
+      for (int i = 0; i < n; ++i) {
+        const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
+        const Scalar* target = batch_targets_ + static_cast<std::size_t>(i) * out;
+        for (int d = 0; d < out; ++d) {
+          const double err = static_cast<double>(col[d]) - target[d];
+          sums[b] += err * err;
+        }
+      }
+    }
+  }
+  for (int b = 0; b < members; ++b) {
+    mse[b] = count > 0 ? static_cast<Scalar>(sums[b] / (static_cast<double>(count) * out)) : 0.0f;
+  }
+}
+
+void GaussianEnsemble::select_elites(const Scalar* mse) {
+  int ranked[64];
+  for (int b = 0; b < config_.members; ++b) ranked[b] = b;
+  std::stable_sort(ranked, ranked + config_.members, [&](int a, int b) { return mse[a] < mse[b]; });
+  for (int e = 0; e < config_.elites; ++e) elites_[e] = ranked[e];
+}
+
+Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int count, Rng& rng,
+                               EnsembleTrainReport* report) {
+  if (count < 5) {
+    return Status::error(StatusCode::kFailedPrecondition, "ensemble training needs at least 5 transitions, got %d",
+                         count);
+  }
+  if (count > config_.max_samples) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble given %d transitions, configured for at most %d",
+                         count, config_.max_samples);
+  }
+  const int members = config_.members;
+  const int in = input_dim();
+  const int obs_dim = config_.obs_dim;
+  // Split: holdout = min(ratio n, max_holdout) of a random permutation.
+  std::copy(slots, slots + count, order_);
+  shuffle(order_, count, rng);
+  const int holdout = std::max(1, std::min(static_cast<int>(count * config_.holdout_ratio), config_.max_holdout));
+  const int* holdout_slots = order_;
+  const int* train_slots = order_ + holdout;
+  const int n_train = count - holdout;
+
+  // Refit the input normaliser on the training split (two passes in double).
+  double mean[512], std[512];
+  if (in > 512) return Status::error(StatusCode::kInvalidArgument, "ensemble input dim %d exceeds 512", in);
+  for (int d = 0; d < in; ++d) {
+    auto value = [&](int i) {
+      const std::size_t slot = static_cast<std::size_t>(train_slots[i]);
+      return d < obs_dim ? data.obs[slot * obs_dim + d] : data.act[slot * config_.act_dim + (d - obs_dim)];
+    };
+    double sum = 0;
+    for (int i = 0; i < n_train; ++i) sum += value(i);
+    const double mu = sum / n_train;
+    double sq = 0;
+    for (int i = 0; i < n_train; ++i) sq += (value(i) - mu) * (value(i) - mu);
+    mean[d] = mu;
+    std[d] = std::sqrt(sq / n_train);
+  }
+  normalizer_.set_moments(mean, std);
+
+  // Bootstrap resample per member, drawn once per round.
+  for (int b = 0; b < members; ++b) {
+    int* row = bootstrap_ + static_cast<std::size_t>(b) * n_train;
+    for (int i = 0; i < n_train; ++i) row[i] = train_slots[rng.uniform_int(static_cast<std::uint32_t>(n_train))];
+  }
+  // The first epoch always improves on "no snapshot yet".
+  for (int b = 0; b < members; ++b) best_mse_[b] = std::numeric_limits<Scalar>::infinity();
+  std::copy(params_, params_ + net_.total_params(), best_params_);
+
+  EnsembleTrainReport r;
+  r.train_size = n_train;
+  r.holdout_size = holdout;
+  int epochs_since_update = 0;
+  const int out = output_dim();
+  for (int epoch = 0; config_.max_epochs == 0 || epoch < config_.max_epochs; ++epoch) {
+    for (int b = 0; b < members; ++b) shuffle(bootstrap_ + static_cast<std::size_t>(b) * n_train, n_train, rng);
+    for (int start = 0; start < n_train; start += config_.batch) {
+      const int n = std::min(config_.batch, n_train - start);
+      for (int b = 0; b < members; ++b) {
+        gather_batch(data, bootstrap_ + static_cast<std::size_t>(b) * n_train + start, n,
+                     batch_inputs_ + static_cast<std::size_t>(b) * in * n,
+                     batch_targets_ + static_cast<std::size_t>(b) * out * n);
+      }
+      r.last_train_loss = batch_loss(batch_inputs_, batch_targets_, n, true);
+      adam_.step(params_, grads_);
+      ++r.gradient_steps;
+    }
+    ++r.epochs;
+    holdout_mse(data, holdout_slots, holdout, holdout_mse_);
+    bool updated = false;
+    for (int b = 0; b < members; ++b) {
+      const Scalar best = best_mse_[b];
+      const bool first = std::isinf(best);
+      if (first || (best - holdout_mse_[b]) / best > config_.improvement_threshold) {
+        best_mse_[b] = holdout_mse_[b];
+        const std::size_t offset = net_.member_offset(b);
+        std::copy(params_ + offset, params_ + offset + net_.member_params(), best_params_ + offset);
+        updated = true;
+      }
+    }
+    epochs_since_update = updated ? 0 : epochs_since_update + 1;
+    if (epochs_since_update >= config_.patience) break;
+  }
+  // Restore each member's best snapshot, then rank by holdout MSE.
+  std::copy(best_params_, best_params_ + net_.total_params(), params_);
+  holdout_mse(data, holdout_slots, holdout, holdout_mse_);
+  select_elites(holdout_mse_);
+  double elite_mse = 0;
+  for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
+  r.mean_holdout_mse = static_cast<Scalar>(elite_mse / config_.elites);
+  if (report) *report = r;
+  if (!all_finite(params_, param_count_)) {
+    return Status::error(StatusCode::kNonFinite, "ensemble parameters became non-finite during training");
+  }
+  return Status::ok();
+}
+
+Status GaussianEnsemble::sample(const Scalar* obs, const Scalar* act, int count, Rng& rng, Scalar* next_obs,
+                                Scalar* reward) {
+  if (count < 0 || (count > 0 && (!obs || !act || !next_obs || !reward))) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble sample: bad count %d or null buffer", count);
+  }
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  const int in = input_dim();
+  const int out = output_dim();
+  const int elites = config_.elites;
+  for (int start = 0; start < count; start += config_.predict_chunk) {
+    const int n = std::min(config_.predict_chunk, count - start);
+    for (int i = 0; i < n; ++i) chosen_[i] = elites_[rng.uniform_int(static_cast<std::uint32_t>(elites))];
+    // Run each elite once on the samples that chose it.
+    for (int e = 0; e < elites; ++e) {
+      const int member = elites_[e];
+      int k = 0;
+      for (int i = 0; i < n; ++i) {
+        if (chosen_[i] == member) chunk_index_[k++] = start + i;
+      }
+      if (k == 0) continue;
+      const Scalar* mean = normalizer_.mean();
+      const Scalar* std = normalizer_.std();
+      for (int j = 0; j < k; ++j) {
+        const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
+        Scalar* x = chunk_inputs_ + static_cast<std::size_t>(j) * in;
+        const Scalar* o = obs + s * obs_dim;
+        const Scalar* a = act + s * act_dim;
+        for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
+        for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
+      }
+      MlpOps::forward(net_, params_, chunk_inputs_, 0, k, predict_ws_, member, 1);
+      const Scalar* y_hat = predict_ws_.output(member);
+      clamp_logvar(y_hat, k, chunk_logvar_);
+      for (int j = 0; j < k; ++j) {
+        const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
+        const Scalar* mu = y_hat + static_cast<std::size_t>(j) * 2 * out;
+        const Scalar* lv = chunk_logvar_ + static_cast<std::size_t>(j) * out;
+        reward[s] = mu[0] + std::exp(0.5f * lv[0]) * rng.normal();
+        const Scalar* o = obs + s * obs_dim;
+        Scalar* o2 = next_obs + s * obs_dim;
+        for (int d = 0; d < obs_dim; ++d) o2[d] = o[d] + mu[1 + d] + std::exp(0.5f * lv[1 + d]) * rng.normal();
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status GaussianEnsemble::predict_member(int member, const Scalar* obs, const Scalar* act, int count, Scalar* mean,
+                                        Scalar* logvar) {
+  if (member < 0 || member >= config_.members) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble member %d out of [0, %d)", member, config_.members);
+  }
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  const int in = input_dim();
+  const int out = output_dim();
+  for (int start = 0; start < count; start += config_.predict_chunk) {
+    const int n = std::min(config_.predict_chunk, count - start);
+    for (int j = 0; j < n; ++j) {
+      const std::size_t s = static_cast<std::size_t>(start + j);
+      Scalar* x = chunk_inputs_ + static_cast<std::size_t>(j) * in;
+      std::copy(obs + s * obs_dim, obs + (s + 1) * obs_dim, x);
+      std::copy(act + s * act_dim, act + (s + 1) * act_dim, x + obs_dim);
+    }
+    normalizer_.apply(chunk_inputs_, n, chunk_inputs_);
+    MlpOps::forward(net_, params_, chunk_inputs_, 0, n, predict_ws_, member, 1);
+    const Scalar* y_hat = predict_ws_.output(member);
+    clamp_logvar(y_hat, n, logvar + static_cast<std::size_t>(start) * out);
+    for (int j = 0; j < n; ++j) {
+      const Scalar* col = y_hat + static_cast<std::size_t>(j) * 2 * out;
+      std::copy(col, col + out, mean + static_cast<std::size_t>(start + j) * out);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace usbpo
