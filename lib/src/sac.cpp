@@ -1,0 +1,312 @@
+#include "usbpo/sac.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "usbpo/ops.hpp"
+
+namespace usbpo {
+namespace {
+
+constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 log(2 pi)
+constexpr double kLog2 = 0.69314718055994530942;
+
+inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+
+// log(1 - tanh(u)^2), stable: 2 (log 2 - u - softplus(-2u)).
+inline double log_one_minus_tanh_sq(double u) { return 2.0 * (kLog2 - u - softplus(-2.0 * u)); }
+
+// dst (rows_a + rows_b x n) = [a; b], both column-major.
+void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) {
+  const int rows = rows_a + rows_b;
+  for (int i = 0; i < n; ++i) {
+    Scalar* col = dst + static_cast<std::size_t>(i) * rows;
+    std::copy(a + static_cast<std::size_t>(i) * rows_a, a + static_cast<std::size_t>(i + 1) * rows_a, col);
+    std::copy(b + static_cast<std::size_t>(i) * rows_b, b + static_cast<std::size_t>(i + 1) * rows_b, col + rows_a);
+  }
+}
+
+}  // namespace
+
+Status Sac::place(const SacConfig& c, Arena& arena) {
+  config_ = c;
+  if (c.obs_dim < 1 || c.act_dim < 1) {
+    return Status::error(StatusCode::kInvalidArgument, "SAC obs_dim (%d) and act_dim (%d) must be >= 1", c.obs_dim,
+                         c.act_dim);
+  }
+  if (c.batch < 1) return Status::error(StatusCode::kInvalidArgument, "SAC batch must be >= 1, got %d", c.batch);
+  if (!(c.gamma >= 0 && c.gamma <= 1) || !(c.tau >= 0 && c.tau <= 1) || !(c.initial_alpha > 0)) {
+    return Status::error(StatusCode::kInvalidArgument, "SAC needs gamma and tau in [0, 1] and initial_alpha > 0");
+  }
+  target_entropy_ = c.target_entropy != 0 ? c.target_entropy : -static_cast<Scalar>(c.act_dim);
+  MlpShape actor;
+  actor.members = 1;
+  actor.input_dim = c.obs_dim;
+  actor.output_dim = 2 * c.act_dim;
+  actor.hidden_layers = c.hidden_layers;
+  actor.hidden_width = c.hidden_width;
+  actor.activation = c.activation;
+  USBPO_RETURN_IF_ERROR(actor_net_.configure(actor));
+  MlpShape critic = actor;
+  critic.members = 2;
+  critic.input_dim = c.obs_dim + c.act_dim;
+  critic.output_dim = 1;
+  USBPO_RETURN_IF_ERROR(critic_net_.configure(critic));
+
+  const std::size_t n_actor = actor_net_.total_params();
+  const std::size_t n_critic = critic_net_.total_params();
+  actor_params_ = arena.allocate<Scalar>(n_actor);
+  actor_grads_ = arena.allocate<Scalar>(n_actor);
+  critic_params_ = arena.allocate<Scalar>(n_critic);
+  critic_grads_ = arena.allocate<Scalar>(n_critic);
+  target_params_ = arena.allocate<Scalar>(n_critic);
+  log_alpha_ = arena.allocate<Scalar>(1);
+  alpha_grad_ = arena.allocate<Scalar>(1);
+  AdamConfig adam;
+  adam.learning_rate = c.actor_lr;
+  USBPO_RETURN_IF_ERROR(actor_adam_.place(n_actor, adam, arena));
+  adam.learning_rate = c.critic_lr;
+  USBPO_RETURN_IF_ERROR(critic_adam_.place(n_critic, adam, arena));
+  adam.learning_rate = c.alpha_lr;
+  USBPO_RETURN_IF_ERROR(alpha_adam_.place(1, adam, arena));
+  USBPO_RETURN_IF_ERROR(actor_ws_.place(actor_net_, c.batch, false, arena));
+  USBPO_RETURN_IF_ERROR(critic_ws_.place(critic_net_, c.batch, true, arena));
+  USBPO_RETURN_IF_ERROR(target_ws_.place(critic_net_, c.batch, false, arena));
+  const std::size_t n = static_cast<std::size_t>(c.batch);
+  batch_.obs = arena.allocate<Scalar>(n * c.obs_dim);
+  batch_.act = arena.allocate<Scalar>(n * c.act_dim);
+  batch_.reward = arena.allocate<Scalar>(n);
+  batch_.next_obs = arena.allocate<Scalar>(n * c.obs_dim);
+  batch_.not_done = arena.allocate<Scalar>(n);
+  critic_in_ = arena.allocate<Scalar>(n * (c.obs_dim + c.act_dim));
+  eps_ = arena.allocate<Scalar>(n * c.act_dim);
+  pi_act_ = arena.allocate<Scalar>(n * c.act_dim);
+  log_pi_ = arena.allocate<Scalar>(n);
+  target_y_ = arena.allocate<Scalar>(n);
+  argmin_ = arena.allocate<int>(n);
+  if (arena.exhausted()) {
+    return Status::error(StatusCode::kOutOfMemory, "arena too small for SAC: needs %zu bytes, has %zu",
+                         bytes_needed(c), arena.capacity());
+  }
+  return Status::ok();
+}
+
+std::size_t Sac::bytes_needed(const SacConfig& config) {
+  Sac probe;
+  Arena measure;
+  if (!probe.place(config, measure).is_ok()) return 0;
+  return measure.used();
+}
+
+Status Sac::init(const SacConfig& config, Arena& arena, Rng& rng) {
+  if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "Sac::init needs an arena with memory");
+  USBPO_RETURN_IF_ERROR(place(config, arena));
+  actor_net_.init_params(actor_params_, MlpInit::kUniformFanIn, rng);
+  critic_net_.init_params(critic_params_, MlpInit::kUniformFanIn, rng);
+  std::copy(critic_params_, critic_params_ + critic_net_.total_params(), target_params_);
+  log_alpha_[0] = std::log(config.initial_alpha);
+  return Status::ok();
+}
+
+Scalar Sac::alpha() const { return std::exp(log_alpha_[0]); }
+
+void Sac::squash(int n, const Scalar* eps, Scalar* action, Scalar* log_pi) const {
+  const int act_dim = config_.act_dim;
+  const Scalar* out = actor_ws_.output(0);  // (2 act_dim x n): mean rows, log-std rows
+  for (int i = 0; i < n; ++i) {
+    const Scalar* col = out + static_cast<std::size_t>(i) * 2 * act_dim;
+    const Scalar* e = eps + static_cast<std::size_t>(i) * act_dim;
+    Scalar* a = action + static_cast<std::size_t>(i) * act_dim;
+    double lp = 0;
+    for (int d = 0; d < act_dim; ++d) {
+      const double log_std = std::clamp(col[act_dim + d], config_.log_std_min, config_.log_std_max);
+      const double u = col[d] + std::exp(log_std) * e[d];
+      a[d] = static_cast<Scalar>(std::tanh(u));
+      // log N(u; mean, std) - log(1 - tanh(u)^2) (SAC appendix C)
+      lp += -0.5 * static_cast<double>(e[d]) * e[d] - log_std - kHalfLog2Pi - log_one_minus_tanh_sq(u);
+    }
+    if (log_pi) log_pi[i] = static_cast<Scalar>(lp);
+  }
+}
+
+Status Sac::act(const Scalar* obs, Scalar* action, bool deterministic, Rng* rng) {
+  if (!obs || !action) return Status::error(StatusCode::kInvalidArgument, "SAC act: null observation or action");
+  if (!all_finite(obs, static_cast<std::size_t>(config_.obs_dim))) {
+    return Status::error(StatusCode::kNonFinite, "SAC act: observation (%d values) contains NaN or Inf",
+                         config_.obs_dim);
+  }
+  if (!deterministic && !rng) return Status::error(StatusCode::kInvalidArgument, "SAC act: stochastic needs an rng");
+  MlpOps::forward(actor_net_, actor_params_, obs, 0, 1, actor_ws_, 0, 1);
+  const Scalar* out = actor_ws_.output(0);
+  if (deterministic) {
+    for (int d = 0; d < config_.act_dim; ++d) action[d] = std::tanh(out[d]);
+  } else {
+    Scalar eps[64];
+    for (int d = 0; d < config_.act_dim && d < 64; ++d) eps[d] = rng->normal();
+    squash(1, eps, action, nullptr);
+  }
+  return Status::ok();
+}
+
+Status Sac::act_batch(const Scalar* obs, int count, Scalar* actions, bool deterministic, Rng* rng) {
+  if (count < 0 || (count > 0 && (!obs || !actions))) {
+    return Status::error(StatusCode::kInvalidArgument, "SAC act_batch: bad count %d or null buffer", count);
+  }
+  if (!deterministic && !rng) return Status::error(StatusCode::kInvalidArgument, "SAC act_batch: stochastic needs an rng");
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  for (int start = 0; start < count; start += config_.batch) {
+    const int n = std::min(config_.batch, count - start);
+    const Scalar* x = obs + static_cast<std::size_t>(start) * obs_dim;
+    Scalar* a = actions + static_cast<std::size_t>(start) * act_dim;
+    MlpOps::forward(actor_net_, actor_params_, x, 0, n, actor_ws_, 0, 1);
+    if (deterministic) {
+      const Scalar* out = actor_ws_.output(0);
+      for (int i = 0; i < n; ++i) {
+        for (int d = 0; d < act_dim; ++d) a[i * act_dim + d] = std::tanh(out[static_cast<std::size_t>(i) * 2 * act_dim + d]);
+      }
+    } else {
+      for (int i = 0; i < n * act_dim; ++i) eps_[i] = rng->normal();
+      squash(n, eps_, a, nullptr);
+    }
+  }
+  return Status::ok();
+}
+
+Scalar Sac::critic_loss(const Scalar* next_eps, bool with_gradients) {
+  const int n = config_.batch;
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  const Scalar alpha_now = alpha();
+  // Target: y = r + gamma (1 - d) (min_j Qtarget_j(s', a') - alpha log pi(a'|s')), a' ~ pi(s').
+  MlpOps::forward(actor_net_, actor_params_, batch_.next_obs, 0, n, actor_ws_, 0, 1);
+  squash(n, next_eps, pi_act_, log_pi_);
+  stack_rows(batch_.next_obs, obs_dim, pi_act_, act_dim, n, critic_in_);
+  MlpOps::forward(critic_net_, target_params_, critic_in_, 0, n, target_ws_, 0, 2);
+  const Scalar* q1t = target_ws_.output(0);
+  const Scalar* q2t = target_ws_.output(1);
+  for (int i = 0; i < n; ++i) {
+    const Scalar soft_value = std::min(q1t[i], q2t[i]) - alpha_now * log_pi_[i];
+    target_y_[i] = batch_.reward[i] + config_.gamma * batch_.not_done[i] * soft_value;
+  }
+  // Loss: sum_j 0.5 mean (Q_j(s, a) - y)^2.
+  stack_rows(batch_.obs, obs_dim, batch_.act, act_dim, n, critic_in_);
+  MlpOps::forward(critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
+  double loss = 0;
+  for (int j = 0; j < 2; ++j) {
+    const Scalar* q = critic_ws_.output(j);
+    Scalar* dq = critic_ws_.output_grad(j);
+    for (int i = 0; i < n; ++i) {
+      const Scalar err = q[i] - target_y_[i];
+      loss += 0.5 * static_cast<double>(err) * err / n;
+      dq[i] = err / static_cast<Scalar>(n);
+    }
+  }
+  if (with_gradients) MlpOps::backward(critic_net_, critic_params_, critic_ws_, 0, 2, critic_grads_, false, false);
+  return static_cast<Scalar>(loss);
+}
+
+Scalar Sac::actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_pi) {
+  const int n = config_.batch;
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  const Scalar alpha_now = alpha();
+  MlpOps::forward(actor_net_, actor_params_, batch_.obs, 0, n, actor_ws_, 0, 1);
+  squash(n, eps, pi_act_, log_pi_);
+  stack_rows(batch_.obs, obs_dim, pi_act_, act_dim, n, critic_in_);
+  MlpOps::forward(critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
+  const Scalar* q1 = critic_ws_.output(0);
+  const Scalar* q2 = critic_ws_.output(1);
+  double loss = 0, sum_log_pi = 0;
+  for (int i = 0; i < n; ++i) {
+    argmin_[i] = q2[i] < q1[i] ? 1 : 0;
+    const Scalar q_min = std::min(q1[i], q2[i]);
+    loss += (static_cast<double>(alpha_now) * log_pi_[i] - q_min) / n;
+    sum_log_pi += log_pi_[i];
+  }
+  if (mean_log_pi) *mean_log_pi = static_cast<Scalar>(sum_log_pi / n);
+  if (!with_gradients) return static_cast<Scalar>(loss);
+
+  // dQ_min/da through the critic holding the minimum, per sample.
+  for (int j = 0; j < 2; ++j) {
+    Scalar* dq = critic_ws_.output_grad(j);
+    for (int i = 0; i < n; ++i) dq[i] = argmin_[i] == j ? 1.0f : 0.0f;
+  }
+  MlpOps::backward(critic_net_, critic_params_, critic_ws_, 0, 2, nullptr, false, true);
+  // Chain rule into the actor's outputs (mean, log_std), u = mean + std eps, a = tanh(u):
+  //   d log pi / du = 2 a, d log pi / d log_std = -1 (plus the u path), da/du = 1 - a^2.
+  const Scalar* out = actor_ws_.output(0);
+  Scalar* d_out = actor_ws_.output_grad(0);
+  const int in_dim = obs_dim + act_dim;
+  for (int i = 0; i < n; ++i) {
+    const Scalar* dq_da = critic_ws_.input_grad(argmin_[i]) + static_cast<std::size_t>(i) * in_dim + obs_dim;
+    const Scalar* col = out + static_cast<std::size_t>(i) * 2 * act_dim;
+    Scalar* d_col = d_out + static_cast<std::size_t>(i) * 2 * act_dim;
+    const Scalar* e = eps + static_cast<std::size_t>(i) * act_dim;
+    for (int d = 0; d < act_dim; ++d) {
+      const Scalar raw_log_std = col[act_dim + d];
+      const bool clipped = raw_log_std < config_.log_std_min || raw_log_std > config_.log_std_max;
+      const double log_std = std::clamp(raw_log_std, config_.log_std_min, config_.log_std_max);
+      const double std = std::exp(log_std);
+      const double u = col[d] + std * e[d];
+      const double a = std::tanh(u);
+      const double d_loss_du = alpha_now * 2.0 * a - dq_da[d] * (1.0 - a * a);
+      d_col[d] = static_cast<Scalar>(d_loss_du / n);
+      d_col[act_dim + d] = clipped ? 0.0f : static_cast<Scalar>((-alpha_now + d_loss_du * std * e[d]) / n);
+    }
+  }
+  MlpOps::backward(actor_net_, actor_params_, actor_ws_, 0, 1, actor_grads_, false, false);
+  return static_cast<Scalar>(loss);
+}
+
+Scalar Sac::alpha_loss(Scalar mean_log_pi, Scalar* gradient) const {
+  // J(alpha) = -mean(log alpha (log pi + target entropy)), log pi held fixed.
+  const Scalar weight = mean_log_pi + target_entropy_;
+  if (gradient) *gradient = -weight;
+  return -log_alpha_[0] * weight;
+}
+
+void Sac::update_critics(Rng& rng, SacStats* stats) {
+  const int count = config_.batch * config_.act_dim;
+  for (int i = 0; i < count; ++i) eps_[i] = rng.normal();
+  const Scalar loss = critic_loss(eps_, true);
+  critic_adam_.step(critic_params_, critic_grads_);
+  if (stats) {
+    stats->critic_loss = loss;
+    double q = 0;
+    for (int i = 0; i < config_.batch; ++i) q += critic_ws_.output(0)[i];
+    stats->q_mean = static_cast<Scalar>(q / config_.batch);
+  }
+}
+
+void Sac::update_actor_and_alpha(Rng& rng, SacStats* stats) {
+  const int count = config_.batch * config_.act_dim;
+  for (int i = 0; i < count; ++i) eps_[i] = rng.normal();
+  Scalar mean_log_pi = 0;
+  const Scalar loss = actor_loss(eps_, true, &mean_log_pi);
+  actor_adam_.step(actor_params_, actor_grads_);
+  Scalar a_loss = alpha_loss(mean_log_pi, alpha_grad_);
+  if (config_.learn_alpha) alpha_adam_.step(log_alpha_, alpha_grad_);
+  if (stats) {
+    stats->actor_loss = loss;
+    stats->alpha_loss = a_loss;
+    stats->entropy = -mean_log_pi;
+    stats->alpha = alpha();
+  }
+}
+
+void Sac::update_targets() {
+  ops::polyak(target_params_, critic_params_, critic_net_.total_params(), config_.tau);
+}
+
+Status Sac::update(Rng& rng, SacStats* stats) {
+  update_critics(rng, stats);
+  update_actor_and_alpha(rng, stats);
+  update_targets();
+  if (!std::isfinite(log_alpha_[0])) {
+    return Status::error(StatusCode::kNonFinite, "SAC temperature became non-finite");
+  }
+  return Status::ok();
+}
+
+}  // namespace usbpo
