@@ -258,7 +258,13 @@ void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots,
 void GaussianEnsemble::select_elites(const Scalar* mse) {
   int ranked[64];
   for (int b = 0; b < config_.members; ++b) ranked[b] = b;
-  std::stable_sort(ranked, ranked + config_.members, [&](int a, int b) { return mse[a] < mse[b]; });
+  // Stable insertion sort: std::stable_sort may allocate a buffer.
+  for (int i = 1; i < config_.members; ++i) {
+    const int member = ranked[i];
+    int j = i;
+    for (; j > 0 && mse[member] < mse[ranked[j - 1]]; --j) ranked[j] = ranked[j - 1];
+    ranked[j] = member;
+  }
   for (int e = 0; e < config_.elites; ++e) elites_[e] = ranked[e];
 }
 

@@ -18,6 +18,23 @@ namespace {
 // usbpo (see lib/CMakeLists.txt), so GEMMs never allocate.
 constexpr int kMaxSlice = 512;
 
+using Stride = Eigen::OuterStride<>;
+using ConstMap = Eigen::Map<const Matrix, 0, Stride>;
+using Map = Eigen::Map<Matrix, 0, Stride>;
+
+// c += op(a) op(b) with plain operands (no scalar factor inside the product).
+void accumulate_product(Map& c, const ConstMap& a, const ConstMap& b, bool transpose_a, bool transpose_b) {
+  if (!transpose_a && !transpose_b) {
+    c.noalias() += a * b;
+  } else if (transpose_a && !transpose_b) {
+    c.noalias() += a.transpose() * b;
+  } else if (!transpose_a && transpose_b) {
+    c.noalias() += a * b.transpose();
+  } else {
+    c.noalias() += a.transpose() * b.transpose();
+  }
+}
+
 }  // namespace
 
 void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
@@ -28,9 +45,6 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha,
               transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, transpose_a ? k : m, b,
               transpose_b ? n : k, beta, c, m);
 #else
-  using Stride = Eigen::OuterStride<>;
-  using ConstMap = Eigen::Map<const Matrix, 0, Stride>;
-  using Map = Eigen::Map<Matrix, 0, Stride>;
   const int lda = transpose_a ? k : m;
   const int ldb = transpose_b ? n : k;
   for (int j0 = 0; j0 < n; j0 += kMaxSlice) {
@@ -43,21 +57,22 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha,
       } else if (beta != 1) {
         c_block *= beta;
       }
-      if (k <= 0) continue;
+      if (k <= 0 || alpha == 0) continue;
       const Scalar* a_block = transpose_a ? a + static_cast<std::ptrdiff_t>(i0) * lda : a + i0;
       const Scalar* b_block = transpose_b ? b + j0 : b + static_cast<std::ptrdiff_t>(j0) * ldb;
-      if (!transpose_a && !transpose_b) {
-        c_block.noalias() += alpha * ConstMap(a_block, mi, k, Stride(lda)) *
-                             ConstMap(b_block, k, nj, Stride(ldb));
-      } else if (transpose_a && !transpose_b) {
-        c_block.noalias() += alpha * ConstMap(a_block, k, mi, Stride(lda)).transpose() *
-                             ConstMap(b_block, k, nj, Stride(ldb));
-      } else if (!transpose_a && transpose_b) {
-        c_block.noalias() += alpha * ConstMap(a_block, mi, k, Stride(lda)) *
-                             ConstMap(b_block, nj, k, Stride(ldb)).transpose();
+      // alpha == 1 keeps the operands plain Maps: Eigen's GEMV path copies a
+      // scaled operand into a heap temporary. alpha != 1 may allocate (no caller uses it).
+      if (alpha == 1) {
+        accumulate_product(c_block, ConstMap(a_block, transpose_a ? k : mi, transpose_a ? mi : k, Stride(lda)),
+                           ConstMap(b_block, transpose_b ? nj : k, transpose_b ? k : nj, Stride(ldb)),
+                           transpose_a, transpose_b);
       } else {
-        c_block.noalias() += alpha * ConstMap(a_block, k, mi, Stride(lda)).transpose() *
-                             ConstMap(b_block, nj, k, Stride(ldb)).transpose();
+        Map scaled = c_block;
+        scaled /= alpha;
+        accumulate_product(scaled, ConstMap(a_block, transpose_a ? k : mi, transpose_a ? mi : k, Stride(lda)),
+                           ConstMap(b_block, transpose_b ? nj : k, transpose_b ? k : nj, Stride(ldb)),
+                           transpose_a, transpose_b);
+        scaled *= alpha;
       }
     }
   }
