@@ -1,0 +1,17 @@
+// Whole-file reads and crash-safe writes (desktop targets; not used by Policy).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "usbpo/status.hpp"
+
+namespace usbpo {
+
+// Write data to path.tmp, flush and fsync it, then rename it over path, so a
+// crash at any point leaves either the old file or the new one, never a mix.
+Status write_file_atomically(const char* path, const void* data, std::size_t size);
+// Read a whole file.
+Status read_file(const char* path, std::vector<unsigned char>* bytes);
+
+}  // namespace usbpo

@@ -1,0 +1,58 @@
+#include "usbpo/file_io.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace usbpo {
+
+Status write_file_atomically(const char* path, const void* data, std::size_t size) {
+  char temp[4096];
+  if (std::snprintf(temp, sizeof(temp), "%s.tmp", path) >= static_cast<int>(sizeof(temp))) {
+    return Status::error(StatusCode::kInvalidArgument, "path too long: %s", path);
+  }
+  const int fd = ::open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return Status::error(StatusCode::kIoError, "cannot create %s: %s", temp, std::strerror(errno));
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  std::size_t written = 0;
+  while (written < size) {
+    const ssize_t n = ::write(fd, bytes + written, size - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(temp);
+      return Status::error(StatusCode::kIoError, "cannot write %s: %s", temp, std::strerror(err));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temp);
+    return Status::error(StatusCode::kIoError, "cannot flush %s: %s", temp, std::strerror(err));
+  }
+  if (std::rename(temp, path) != 0) {
+    const int err = errno;
+    ::unlink(temp);
+    return Status::error(StatusCode::kIoError, "cannot rename %s to %s: %s", temp, path, std::strerror(err));
+  }
+  return Status::ok();
+}
+
+Status read_file(const char* path, std::vector<unsigned char>* bytes) {
+  std::FILE* file = std::fopen(path, "rb");
+  if (!file) return Status::error(StatusCode::kIoError, "cannot open %s: %s", path, std::strerror(errno));
+  bytes->clear();
+  unsigned char chunk[65536];
+  std::size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0) bytes->insert(bytes->end(), chunk, chunk + n);
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return Status::error(StatusCode::kIoError, "cannot read %s", path);
+  return Status::ok();
+}
+
+}  // namespace usbpo

@@ -1,0 +1,44 @@
+#include "usbpo/policy_file.hpp"
+
+#include "usbpo/file_io.hpp"
+#include "usbpo/policy.hpp"
+#include "usbpo/schema/policy_generated.h"
+
+namespace usbpo {
+
+Status serialize_policy(const PolicyDescription& p, std::vector<unsigned char>* bytes) {
+  if (!p.actor || !p.actor_params || !p.action_low || !p.action_high || p.obs_dim < 1 || p.act_dim < 1) {
+    return Status::error(StatusCode::kInvalidArgument, "policy description is incomplete");
+  }
+  const MlpShape& shape = p.actor->shape();
+  if (shape.members != 1 || shape.input_dim != p.obs_dim || shape.output_dim != 2 * p.act_dim) {
+    return Status::error(StatusCode::kDimensionMismatch,
+                         "actor shape (%d members, %d in, %d out) does not fit obs_dim %d, act_dim %d",
+                         shape.members, shape.input_dim, shape.output_dim, p.obs_dim, p.act_dim);
+  }
+  flatbuffers::FlatBufferBuilder builder(1024 + p.actor->total_params() * sizeof(Scalar));
+  const auto params = builder.CreateVector(p.actor_params, p.actor->total_params());
+  const auto actor = fb::CreateMlp(builder, shape.members, shape.input_dim, shape.output_dim, shape.hidden_layers,
+                                   shape.hidden_width, static_cast<std::uint8_t>(shape.activation), params);
+  std::vector<Scalar> mean(p.obs_dim, 0.0f), std(p.obs_dim, 1.0f);
+  if (p.obs_mean && p.obs_std) {
+    mean.assign(p.obs_mean, p.obs_mean + p.obs_dim);
+    std.assign(p.obs_std, p.obs_std + p.obs_dim);
+  }
+  const auto policy = fb::CreatePolicy(
+      builder, Policy::kFormatVersion, builder.CreateString(p.env_name), builder.CreateString(p.algorithm),
+      p.env_steps, p.obs_dim, p.act_dim, builder.CreateVector(mean), builder.CreateVector(std),
+      builder.CreateVector(p.action_low, p.act_dim), builder.CreateVector(p.action_high, p.act_dim), actor,
+      p.log_std_min, p.log_std_max);
+  fb::FinishPolicyBuffer(builder, policy);
+  bytes->assign(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  return Status::ok();
+}
+
+Status save_policy_file(const char* path, const PolicyDescription& policy) {
+  std::vector<unsigned char> bytes;
+  USBPO_RETURN_IF_ERROR(serialize_policy(policy, &bytes));
+  return write_file_atomically(path, bytes.data(), bytes.size());
+}
+
+}  // namespace usbpo
