@@ -10,7 +10,6 @@ namespace {
 
 // softplus(x) = log(1 + e^x), stable for large |x|.
 inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
-inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 void shuffle(int* values, int n, Rng& rng) {
   for (int i = n - 1; i > 0; --i) {
@@ -74,7 +73,7 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
   const std::size_t members = static_cast<std::size_t>(c.members);
   batch_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.batch * members);
   batch_targets_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.batch * members);
-  batch_logvar_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.batch);
+  loss_scratch_ = arena.allocate<Scalar>(5 * static_cast<std::size_t>(out) * c.batch);
   chunk_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.predict_chunk);
   chunk_logvar_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.predict_chunk);
   chunk_index_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
@@ -167,39 +166,42 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   Scalar* d_max = grads_ + mlp_params;
   Scalar* d_min = d_max + out;
   if (with_gradients) std::fill(d_max, d_max + 2 * out, 0.0f);
-  const double scale = 1.0 / (static_cast<double>(batch) * out);
+  const float scale = 1.0f / (static_cast<float>(batch) * out);
+  using Block = Eigen::Map<Eigen::ArrayXXf>;
+  using ConstStrided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  using Strided = Eigen::Map<Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  const std::size_t block = static_cast<std::size_t>(out) * batch;
+  Block u(loss_scratch_, out, batch), v(loss_scratch_ + block, out, batch), lv(loss_scratch_ + 2 * block, out, batch),
+      err(loss_scratch_ + 3 * block, out, batch), inv_var(loss_scratch_ + 4 * block, out, batch);
+  const auto max_col = Eigen::Map<const Eigen::ArrayXf>(max_lv, out);
+  const auto min_col = Eigen::Map<const Eigen::ArrayXf>(min_lv, out);
   double loss = 0;
   for (int b = 0; b < members; ++b) {
-    const Scalar* y_hat = train_ws_.output(b);  // (2 out x batch): mean rows, raw log-variance rows
-    const Scalar* y = targets + static_cast<std::size_t>(b) * out * batch;
-    Scalar* d_out = train_ws_.output_grad(b);
-    double member_loss = 0;
-    for (int i = 0; i < batch; ++i) {
-      const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
-      const Scalar* target = y + static_cast<std::size_t>(i) * out;
-      Scalar* d_col = d_out + static_cast<std::size_t>(i) * 2 * out;
-      for (int d = 0; d < out; ++d) {
-        // Soft clamp and its derivatives: s1 = sigmoid(max - raw), s2 = sigmoid(upper - min).
-        const double raw = col[out + d];
-        const double u = static_cast<double>(max_lv[d]) - raw;
-        const double upper = max_lv[d] - softplus(u);
-        const double v = upper - min_lv[d];
-        const double lv = min_lv[d] + softplus(v);
-        const double inv_var = std::exp(-lv);
-        const double err = static_cast<double>(col[d]) - target[d];
-        member_loss += err * err * inv_var + lv;
-        if (with_gradients) {
-          const double s1 = sigmoid(u);
-          const double s2 = sigmoid(v);
-          const double d_lv = scale * (1.0 - err * err * inv_var);
-          d_col[d] = static_cast<Scalar>(scale * 2.0 * err * inv_var);
-          d_col[out + d] = static_cast<Scalar>(d_lv * s2 * s1);
-          d_max[d] += static_cast<Scalar>(d_lv * s2 * (1.0 - s1));
-          d_min[d] += static_cast<Scalar>(d_lv * (1.0 - s2));
-        }
-      }
-    }
-    loss += member_loss * scale;
+    // Output block (2 out x batch): mean rows, then raw log-variance rows.
+    const Scalar* y_hat = train_ws_.output(b);
+    const ConstStrided mu(y_hat, out, batch, Eigen::OuterStride<>(2 * out));
+    const ConstStrided raw(y_hat + out, out, batch, Eigen::OuterStride<>(2 * out));
+    const Eigen::Map<const Eigen::ArrayXXf> y(targets + static_cast<std::size_t>(b) * block, out, batch);
+    // Soft clamp: u = max - raw, upper = max - softplus(u), v = upper - min, lv = min + softplus(v).
+    u = (-raw).colwise() + max_col;
+    lv = u.max(0.0f) + (-u.abs()).exp().log1p();
+    v = ((-lv).colwise() + max_col).colwise() - min_col;
+    lv = (v.max(0.0f) + (-v.abs()).exp().log1p()).colwise() + min_col;
+    inv_var = (-lv).exp();
+    err = mu - y;
+    // L_b = mean((mu - y)^2 e^-lv) + mean(lv)
+    loss += static_cast<double>((err.square() * inv_var + lv).sum()) * scale;
+    if (!with_gradients) continue;
+    Strided d_mu(train_ws_.output_grad(b), out, batch, Eigen::OuterStride<>(2 * out));
+    Strided d_raw(train_ws_.output_grad(b) + out, out, batch, Eigen::OuterStride<>(2 * out));
+    d_mu = (2.0f * scale) * err * inv_var;
+    // dlv/draw = s2 s1, dlv/dmax = s2 (1 - s1), dlv/dmin = 1 - s2 with s1 = sigmoid(u), s2 = sigmoid(v).
+    u = 1.0f / (1.0f + (-u).exp());
+    v = 1.0f / (1.0f + (-v).exp());
+    err = scale * (1.0f - err.square() * inv_var);  // now dL/dlv
+    d_raw = err * v * u;
+    Eigen::Map<Eigen::ArrayXf>(d_max, out) += (err * v * (1.0f - u)).rowwise().sum();
+    Eigen::Map<Eigen::ArrayXf>(d_min, out) += (err * (1.0f - v)).rowwise().sum();
   }
   if (with_gradients) {
     MlpOps::backward(net_, params_, train_ws_, 0, members, grads_, false, false);

@@ -118,10 +118,14 @@ void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Sca
       dz_arr = (z_arr > 0.0f).select(da_arr, 0.0f);
       break;
     case Activation::kSwish:
-      // d/dz [z s(z)] = s (1 + z (1 - s)), s = sigmoid(z)
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const float s = 1.0f / (1.0f + std::exp(-z[i]));
-        d_z[i] = d_a[i] * s * (1.0f + z[i] * (1.0f - s));
+      // d/dz [z s(z)] = s (1 + z (1 - s)), s = sigmoid(z); vectorised in blocks
+      // so the sigmoid is computed once per element without a buffer.
+      for (Eigen::Index start = 0; start < n; start += 256) {
+        const Eigen::Index len = std::min<Eigen::Index>(256, n - start);
+        Eigen::Array<float, 256, 1> s;
+        s.head(len) = 1.0f / (1.0f + (-z_arr.segment(start, len)).exp());
+        dz_arr.segment(start, len) =
+            da_arr.segment(start, len) * s.head(len) * (1.0f + z_arr.segment(start, len) * (1.0f - s.head(len)));
       }
       break;
   }

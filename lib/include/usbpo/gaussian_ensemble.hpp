@@ -138,7 +138,7 @@ class GaussianEnsemble {
   std::size_t param_count_ = 0;
   Scalar* batch_inputs_ = nullptr;  // (in_dim x batch) x members
   Scalar* batch_targets_ = nullptr; // (out_dim x batch) x members
-  Scalar* batch_logvar_ = nullptr;  // (out_dim x batch), one member
+  Scalar* loss_scratch_ = nullptr;  // 5 x (out_dim x batch): loss terms of one member
   Scalar* chunk_inputs_ = nullptr;  // (in_dim x predict_chunk)
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
