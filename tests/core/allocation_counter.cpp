@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "usbpo/ops.hpp"
+
 namespace {
 std::atomic<bool> g_armed{false};
 std::atomic<std::int64_t> g_count{0};
@@ -125,12 +127,14 @@ bool counts_malloc() {
 
 NoAllocationScope::NoAllocationScope() {
   Eigen::internal::set_is_malloc_allowed(false);
+  ops::set_eigen_malloc_allowed(false);
   arm_allocation_counter();
 }
 
 NoAllocationScope::~NoAllocationScope() {
   g_armed.store(false);
   Eigen::internal::set_is_malloc_allowed(true);
+  ops::set_eigen_malloc_allowed(true);
 }
 
 std::int64_t NoAllocationScope::allocations() const { return g_count.load(); }

@@ -9,12 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "usbpo/types.hpp"
+#include "usbpo/activation.hpp"
+#include "usbpo/scalar.hpp"
 
 namespace usbpo {
-
-// Hidden-layer nonlinearity.
-enum class Activation : std::uint8_t { kIdentity = 0, kRelu = 1, kSwish = 2 };
 
 namespace ops {
 
@@ -50,6 +48,14 @@ void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::siz
 
 // Polyak averaging: target = (1 - tau) target + tau source over n values.
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);
+
+// Name of the kernel variant in use: "avx512", "avx2" or "generic" (picked at
+// first use from what the CPU supports; USBPO_KERNELS=generic|avx2 forces one).
+const char* kernel_variant();
+
+// Test hook: Eigen's runtime no-malloc flag in every kernel variant (each sees
+// its own Eigen); a no-op unless built with EIGEN_RUNTIME_NO_MALLOC.
+void set_eigen_malloc_allowed(bool allowed);
 
 }  // namespace ops
 }  // namespace usbpo

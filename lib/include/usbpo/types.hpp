@@ -4,10 +4,9 @@
 #include <Eigen/Core>
 #include <cstddef>
 
-namespace usbpo {
+#include "usbpo/scalar.hpp"
 
-// All learning and inference runs in single precision.
-using Scalar = float;
+namespace usbpo {
 
 // Column-major dynamic matrix; batches are (features x batch).
 using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;

@@ -1,15 +1,22 @@
-// CPU backend of the op set (Eigen; OpenBLAS sgemm when enabled).
+// CPU kernels of the op set (Eigen; OpenBLAS sgemm when enabled).
+//
+// This file is included once per instruction set (see lib/CMakeLists.txt):
+// USBPO_KERNEL_NAMESPACE names the variant, and in the non-baseline variants
+// Eigen itself is renamed by the build (-DEigen=...), so each variant's Eigen
+// templates are distinct symbols and the linker never mixes instruction sets.
+// ops_dispatch.cpp picks the best variant the CPU supports at run time.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 
-#include "usbpo/ops.hpp"
+#include "kernels/ops_kernels.hpp"
 
 #if defined(USBPO_WITH_OPENBLAS)
 #include <cblas.h>
 #endif
 
 namespace usbpo {
-namespace ops {
+namespace USBPO_KERNEL_NAMESPACE {
 namespace {
 
 // Eigen's blocked GEMM packs panels on the stack up to EIGEN_STACK_ALLOCATION_LIMIT
@@ -17,6 +24,13 @@ namespace {
 // columns (and rows for the m side) keeps every panel under the limit set for
 // usbpo (see lib/CMakeLists.txt), so GEMMs never allocate.
 constexpr int kMaxSlice = 512;
+
+// Local aliases (not usbpo::Matrix): this TU may see a renamed Eigen.
+using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+using MatrixMap = Eigen::Map<Matrix>;
+using ConstMatrixMap = Eigen::Map<const Matrix>;
+using VectorMap = Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
+using ConstVectorMap = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
 
 using Stride = Eigen::OuterStride<>;
 using ConstMap = Eigen::Map<const Matrix, 0, Stride>;
@@ -173,5 +187,13 @@ void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
   t = (1 - tau) * t + tau * s;
 }
 
-}  // namespace ops
+void set_eigen_malloc_allowed(bool allowed) {
+#if defined(EIGEN_RUNTIME_NO_MALLOC)
+  Eigen::internal::set_is_malloc_allowed(allowed);
+#else
+  (void)allowed;
+#endif
+}
+
+}  // namespace USBPO_KERNEL_NAMESPACE
 }  // namespace usbpo

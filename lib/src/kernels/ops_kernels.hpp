@@ -1,0 +1,32 @@
+// Declarations of one instruction-set variant of the CPU kernels (private).
+// USBPO_DECLARE_KERNELS(ns) declares usbpo::ns::{gemm, linear_forward, ...}
+// with the signatures of usbpo::ops (see usbpo/ops.hpp for their meaning).
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/activation.hpp"
+#include "usbpo/scalar.hpp"
+
+#define USBPO_DECLARE_KERNELS(ns)                                                                          \
+  namespace usbpo {                                                                                        \
+  namespace ns {                                                                                           \
+  void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,        \
+            const Scalar* b, Scalar beta, Scalar* c);                                                      \
+  void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,           \
+                      Scalar* z);                                                                          \
+  void activation_forward(Activation act, const Scalar* z, Scalar* a, std::size_t count);                 \
+  void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Scalar* d_z,               \
+                           std::size_t count);                                                             \
+  void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n, bool accumulate,    \
+                              Scalar* d_w, Scalar* d_bias);                                                \
+  void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x);        \
+  void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,        \
+                 Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step);                 \
+  void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);                            \
+  void set_eigen_malloc_allowed(bool allowed);                                                             \
+  }                                                                                                        \
+  }
+
+#if defined(USBPO_KERNEL_NAMESPACE)
+USBPO_DECLARE_KERNELS(USBPO_KERNEL_NAMESPACE)
+#endif

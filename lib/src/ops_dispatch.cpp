@@ -1,0 +1,100 @@
+// Run-time choice of the CPU kernel variant: the best instruction set the
+// processor supports, so a portable build still runs AVX2/AVX-512 code.
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/ops_kernels.hpp"
+#include "usbpo/ops.hpp"
+
+USBPO_DECLARE_KERNELS(kernels_generic)
+#if defined(USBPO_KERNELS_X86)
+USBPO_DECLARE_KERNELS(kernels_avx2)
+USBPO_DECLARE_KERNELS(kernels_avx512)
+#endif
+
+namespace usbpo {
+namespace ops {
+namespace {
+
+struct KernelTable {
+  const char* name;
+  decltype(&kernels_generic::gemm) gemm;
+  decltype(&kernels_generic::linear_forward) linear_forward;
+  decltype(&kernels_generic::activation_forward) activation_forward;
+  decltype(&kernels_generic::activation_backward) activation_backward;
+  decltype(&kernels_generic::linear_backward_params) linear_backward_params;
+  decltype(&kernels_generic::linear_backward_input) linear_backward_input;
+  decltype(&kernels_generic::adam_step) adam_step;
+  decltype(&kernels_generic::polyak) polyak;
+};
+
+#define USBPO_KERNEL_TABLE(ns, label)                                                                        \
+  KernelTable {                                                                                              \
+    label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
+        &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak                 \
+  }
+
+KernelTable choose() {
+  const char* forced = std::getenv("USBPO_KERNELS");
+#if defined(USBPO_KERNELS_X86)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool want_generic = forced && !std::strcmp(forced, "generic");
+  const bool want_avx2 = forced && !std::strcmp(forced, "avx2");
+  if (avx512 && !want_generic && !want_avx2) return USBPO_KERNEL_TABLE(kernels_avx512, "avx512");
+  if (avx2 && !want_generic) return USBPO_KERNEL_TABLE(kernels_avx2, "avx2");
+#else
+  (void)forced;
+#endif
+  return USBPO_KERNEL_TABLE(kernels_generic, "generic");
+}
+
+// Chosen once, on first use (thread-safe static init; no heap).
+const KernelTable& kernels() {
+  static const KernelTable table = choose();
+  return table;
+}
+
+}  // namespace
+
+void gemm(bool ta, bool tb, int m, int n, int k, Scalar alpha, const Scalar* a, const Scalar* b, Scalar beta,
+          Scalar* c) {
+  kernels().gemm(ta, tb, m, n, k, alpha, a, b, beta, c);
+}
+void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n, Scalar* z) {
+  kernels().linear_forward(w, bias, x, m, k, n, z);
+}
+void activation_forward(Activation act, const Scalar* z, Scalar* a, std::size_t count) {
+  kernels().activation_forward(act, z, a, count);
+}
+void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Scalar* d_z, std::size_t count) {
+  kernels().activation_backward(act, z, d_a, d_z, count);
+}
+void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n, bool accumulate, Scalar* d_w,
+                            Scalar* d_bias) {
+  kernels().linear_backward_params(d_z, x, m, k, n, accumulate, d_w, d_bias);
+}
+void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x) {
+  kernels().linear_backward_input(w, d_z, m, k, n, d_x);
+}
+void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr, Scalar beta1,
+               Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {
+  kernels().adam_step(theta, grad, m, v, n, lr, beta1, beta2, eps, decay, step);
+}
+void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
+  kernels().polyak(target, source, n, tau);
+}
+const char* kernel_variant() { return kernels().name; }
+
+void set_eigen_malloc_allowed(bool allowed) {
+  kernels_generic::set_eigen_malloc_allowed(allowed);
+#if defined(USBPO_KERNELS_X86)
+  kernels_avx2::set_eigen_malloc_allowed(allowed);
+  kernels_avx512::set_eigen_malloc_allowed(allowed);
+#endif
+}
+
+}  // namespace ops
+}  // namespace usbpo
