@@ -1,0 +1,191 @@
+#include "usbpo/replay_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace usbpo {
+
+Status ReplayStore::place(const ReplayConfig& c, Arena& arena) {
+  if (c.obs_dim < 1 || c.act_dim < 1 || c.capacity < 1 || c.max_epochs < 1) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "replay store needs obs_dim, act_dim, capacity and max_epochs >= 1 (got %d, %d, %d, %d)",
+                         c.obs_dim, c.act_dim, c.capacity, c.max_epochs);
+  }
+  config_ = c;
+  const std::size_t n = static_cast<std::size_t>(c.capacity);
+  obs_ = arena.allocate<Scalar>(n * c.obs_dim);
+  act_ = arena.allocate<Scalar>(n * c.act_dim);
+  reward_ = arena.allocate<Scalar>(n);
+  next_obs_ = arena.allocate<Scalar>(n * c.obs_dim);
+  terminal_ = arena.allocate<std::uint8_t>(n);
+  epoch_ = arena.allocate<std::int32_t>(n);
+  epochs_ = arena.allocate<EpochRange>(static_cast<std::size_t>(c.max_epochs));
+  cumulative_ = arena.allocate<double>(static_cast<std::size_t>(c.max_epochs));
+  if (arena.exhausted()) {
+    return Status::error(StatusCode::kOutOfMemory,
+                         "arena too small for a replay store of %d transitions (needs %zu bytes)", c.capacity,
+                         bytes_needed(c));
+  }
+  clear();
+  return Status::ok();
+}
+
+std::size_t ReplayStore::bytes_needed(const ReplayConfig& config) {
+  ReplayStore probe;
+  Arena measure;
+  if (!probe.place(config, measure).is_ok()) return 0;
+  return measure.used();
+}
+
+void ReplayStore::clear() {
+  size_ = 0;
+  total_ = 0;
+  epoch_head_ = 0;
+  epoch_count_ = 0;
+}
+
+Status ReplayStore::check_epoch(std::int32_t epoch) const {
+  if (epoch_count_ > 0) {
+    const EpochRange& last = epochs_[(epoch_head_ + epoch_count_ - 1) % config_.max_epochs];
+    if (epoch < last.epoch) {
+      return Status::error(StatusCode::kInvalidArgument, "replay store: epoch tag %d after %d (tags must not decrease)",
+                           epoch, last.epoch);
+    }
+  }
+  return Status::ok();
+}
+
+void ReplayStore::note_insert(std::int32_t epoch, int count) {
+  const int max = config_.max_epochs;
+  EpochRange* last = epoch_count_ > 0 ? &epochs_[(epoch_head_ + epoch_count_ - 1) % max] : nullptr;
+  if (last && last->epoch == epoch) {
+    last->end += count;
+  } else {
+    if (epoch_count_ == max) {  // forget the oldest range
+      epoch_head_ = (epoch_head_ + 1) % max;
+      --epoch_count_;
+    }
+    epochs_[(epoch_head_ + epoch_count_) % max] = EpochRange{epoch, total_, total_ + count};
+    ++epoch_count_;
+  }
+  total_ += count;
+  size_ = static_cast<int>(std::min<std::int64_t>(config_.capacity, size_ + static_cast<std::int64_t>(count)));
+  // Drop ranges that are entirely overwritten.
+  while (epoch_count_ > 0 && epochs_[epoch_head_].end <= oldest_live()) {
+    epoch_head_ = (epoch_head_ + 1) % max;
+    --epoch_count_;
+  }
+}
+
+Status ReplayStore::store(const Scalar* obs, const Scalar* act, Scalar reward, const Scalar* next_obs, bool terminal,
+                          std::int32_t epoch) {
+  if (!obs || !act || !next_obs) return Status::error(StatusCode::kInvalidArgument, "replay store: null transition");
+  const std::size_t od = static_cast<std::size_t>(config_.obs_dim), ad = static_cast<std::size_t>(config_.act_dim);
+  if (!all_finite(obs, od)) return Status::error(StatusCode::kNonFinite, "replay store: obs contains NaN or Inf");
+  if (!all_finite(act, ad)) return Status::error(StatusCode::kNonFinite, "replay store: action contains NaN or Inf");
+  if (!std::isfinite(reward)) return Status::error(StatusCode::kNonFinite, "replay store: reward is NaN or Inf");
+  if (!all_finite(next_obs, od)) {
+    return Status::error(StatusCode::kNonFinite, "replay store: next_obs contains NaN or Inf");
+  }
+  USBPO_RETURN_IF_ERROR(check_epoch(epoch));
+  const int slot = slot_of(total_);
+  std::copy(obs, obs + od, obs_ + slot * od);
+  std::copy(act, act + ad, act_ + slot * ad);
+  reward_[slot] = reward;
+  std::copy(next_obs, next_obs + od, next_obs_ + slot * od);
+  terminal_[slot] = terminal ? 1 : 0;
+  epoch_[slot] = epoch;
+  note_insert(epoch, 1);
+  return Status::ok();
+}
+
+Status ReplayStore::store_batch(int count, const Scalar* obs, const Scalar* act, const Scalar* reward,
+                                const Scalar* next_obs, const std::uint8_t* terminal, std::int32_t epoch) {
+  if (count < 0) return Status::error(StatusCode::kInvalidArgument, "replay store: negative batch count %d", count);
+  if (count == 0) return Status::ok();
+  if (!obs || !act || !reward || !next_obs || !terminal) {
+    return Status::error(StatusCode::kInvalidArgument, "replay store: null batch buffer");
+  }
+  const std::size_t od = static_cast<std::size_t>(config_.obs_dim), ad = static_cast<std::size_t>(config_.act_dim);
+  const std::size_t n = static_cast<std::size_t>(count);
+  if (!all_finite(obs, n * od) || !all_finite(act, n * ad) || !all_finite(reward, n) ||
+      !all_finite(next_obs, n * od)) {
+    return Status::error(StatusCode::kNonFinite, "replay store: batch of %d contains NaN or Inf", count);
+  }
+  USBPO_RETURN_IF_ERROR(check_epoch(epoch));
+  // Only the last `capacity` transitions of an oversized batch survive.
+  const int skip = count > config_.capacity ? count - config_.capacity : 0;
+  if (skip > 0) note_insert(epoch, skip);
+  for (int i = skip; i < count; ++i) {
+    const int slot = slot_of(total_ + (i - skip));
+    std::copy(obs + i * od, obs + (i + 1) * od, obs_ + slot * od);
+    std::copy(act + i * ad, act + (i + 1) * ad, act_ + slot * ad);
+    reward_[slot] = reward[i];
+    std::copy(next_obs + i * od, next_obs + (i + 1) * od, next_obs_ + slot * od);
+    terminal_[slot] = terminal[i] ? 1 : 0;
+    epoch_[slot] = epoch;
+  }
+  note_insert(epoch, count - skip);
+  return Status::ok();
+}
+
+Status ReplayStore::sample_uniform(Rng& rng, int count, int* slots) const {
+  if (size_ == 0) return Status::error(StatusCode::kFailedPrecondition, "replay store: sampling from an empty store");
+  const std::int64_t first = oldest_live();
+  for (int i = 0; i < count; ++i) {
+    slots[i] = slot_of(first + rng.uniform_int(static_cast<std::uint32_t>(size_)));
+  }
+  return Status::ok();
+}
+
+int ReplayStore::epoch_size(std::int32_t e) const {
+  const std::int64_t first = oldest_live();
+  for (int k = 0; k < epoch_count_; ++k) {
+    const EpochRange& r = epochs_[(epoch_head_ + k) % config_.max_epochs];
+    if (r.epoch == e) return static_cast<int>(r.end - std::max(r.begin, first));
+  }
+  return 0;
+}
+
+Status ReplayStore::sample_by_epoch_weights(Rng& rng, const double* weights, std::int32_t first_epoch,
+                                            int epoch_count, int count, int* slots) const {
+  if (size_ == 0) return Status::error(StatusCode::kFailedPrecondition, "replay store: sampling from an empty store");
+  const std::int64_t first = oldest_live();
+  double total = 0;
+  for (int k = 0; k < epoch_count_; ++k) {
+    const EpochRange& r = epochs_[(epoch_head_ + k) % config_.max_epochs];
+    const std::int64_t index = static_cast<std::int64_t>(r.epoch) - first_epoch;
+    double w = index >= 0 && index < epoch_count ? weights[index] : 0.0;
+    if (!(w >= 0) || !std::isfinite(w)) {
+      return Status::error(StatusCode::kInvalidArgument, "replay store: epoch weight %g is negative or not finite", w);
+    }
+    total += w;
+    cumulative_[k] = total;
+  }
+  if (!(total > 0)) {
+    return Status::error(StatusCode::kInvalidArgument, "replay store: no live epoch has a positive weight");
+  }
+  for (int i = 0; i < count; ++i) {
+    const double u = rng.uniform_double() * total;
+    const int k = static_cast<int>(std::upper_bound(cumulative_, cumulative_ + epoch_count_, u) - cumulative_);
+    const EpochRange& r = epochs_[(epoch_head_ + std::min(k, epoch_count_ - 1)) % config_.max_epochs];
+    const std::int64_t begin = std::max(r.begin, first);
+    slots[i] = slot_of(begin + rng.uniform_int(static_cast<std::uint32_t>(r.end - begin)));
+  }
+  return Status::ok();
+}
+
+void ReplayStore::gather(const int* slots, int count, Scalar* obs, Scalar* act, Scalar* reward, Scalar* next_obs,
+                         Scalar* not_done) const {
+  const std::size_t od = static_cast<std::size_t>(config_.obs_dim), ad = static_cast<std::size_t>(config_.act_dim);
+  for (int i = 0; i < count; ++i) {
+    const std::size_t s = static_cast<std::size_t>(slots[i]);
+    if (obs) std::copy(obs_ + s * od, obs_ + (s + 1) * od, obs + i * od);
+    if (act) std::copy(act_ + s * ad, act_ + (s + 1) * ad, act + i * ad);
+    if (reward) reward[i] = reward_[s];
+    if (next_obs) std::copy(next_obs_ + s * od, next_obs_ + (s + 1) * od, next_obs + i * od);
+    if (not_done) not_done[i] = terminal_[s] ? 0.0f : 1.0f;
+  }
+}
+
+}  // namespace usbpo
