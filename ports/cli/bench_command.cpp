@@ -1,0 +1,314 @@
+// `usbpo bench`: component timings of the core, optionally side by side with
+// the PyTorch peer (tests/bench/torch_peer.py) run from this process.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arguments.hpp"
+#include "commands.hpp"
+#include "timing.hpp"
+#include "usbpo/action_scaling.hpp"
+#include "usbpo/gaussian_ensemble.hpp"
+#include "usbpo/ops.hpp"
+#include "usbpo/pendulum.hpp"
+#include "usbpo/policy.hpp"
+#include "usbpo/policy_file.hpp"
+#include "usbpo/sac.hpp"
+#include "usbpo/trainer.hpp"
+#if defined(USBPO_HAVE_MUJOCO)
+#include "usbpo/mujoco/registry.hpp"
+#endif
+
+namespace usbpo::cli {
+namespace {
+
+// One benchmark line: our value, and the peer's when it ran.
+struct Row {
+  std::string name;
+  std::string unit;
+  double value = 0;
+  std::string note;
+};
+
+// Flops of a forward pass of one member of `net` at `batch` columns.
+double forward_flops(const EnsembleMlp& net, int batch) {
+  double macs = 0;
+  for (int l = 0; l < net.num_layers(); ++l) macs += static_cast<double>(net.layer_in(l)) * net.layer_out(l);
+  return 2.0 * macs * batch;
+}
+
+double sgemm_peak_gflops(double seconds) {
+  const int n = 1024;
+  std::vector<Scalar> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a);
+  Timing t = time_calls([&] { ops::gemm(false, false, n, n, n, 1, a.data(), b.data(), 0, c.data()); }, seconds, 3);
+  return 2.0 * n * n * n / (t.min_us * 1e-6) / 1e9;
+}
+
+Row bench_sac_update(double seconds, double* gflops) {
+  SacConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.batch = 256;
+  std::vector<unsigned char> memory(Sac::bytes_needed(c));
+  Arena arena(memory.data(), memory.size());
+  Sac sac;
+  Rng rng(0);
+  (void)sac.init(c, arena, rng);
+  SacBatch& b = sac.batch();
+  for (int i = 0; i < c.batch * c.obs_dim; ++i) b.obs[i] = rng.normal(), b.next_obs[i] = rng.normal();
+  for (int i = 0; i < c.batch * c.act_dim; ++i) b.act[i] = rng.uniform(-1, 1);
+  for (int i = 0; i < c.batch; ++i) b.reward[i] = rng.normal(), b.not_done[i] = 1;
+  Timing t = time_calls([&] { (void)sac.update(rng, nullptr); }, seconds);
+  // Actor: 2 forward + backward (2x); critics (2 members): target fwd, fwd, bwd (2x), actor-pass fwd + input bwd.
+  const double fa = forward_flops(sac.actor_network(), c.batch);
+  const double fc = 2 * forward_flops(sac.critic_network(), c.batch);
+  *gflops = (4 * fa + 7 * fc) / (t.median_us * 1e-6) / 1e9;
+  return {"sac_update_hopper", "us", t.median_us, "obs 11, act 3, 2x256 ReLU, batch 256"};
+}
+
+Row bench_ensemble_step(double seconds, double* gflops) {
+  EnsembleConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.max_samples = 1000;
+  std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(c));
+  Arena arena(memory.data(), memory.size());
+  GaussianEnsemble model;
+  Rng rng(0);
+  (void)model.init(c, arena, rng);
+  std::vector<Scalar> inputs(static_cast<std::size_t>(14) * 256 * 7), targets(static_cast<std::size_t>(12) * 256 * 7);
+  for (auto& x : inputs) x = rng.normal();
+  for (auto& y : targets) y = 0.1f * rng.normal();
+  Timing t = time_calls(
+      [&] {
+        model.batch_loss(inputs.data(), targets.data(), 256, true);
+        model.optimizer().step(model.params(), model.gradients());
+      },
+      seconds);
+  *gflops = 3 * 7 * forward_flops(model.network(), 256) / (t.median_us * 1e-6) / 1e9;
+  return {"ensemble_mle_step", "us", t.median_us, "7 members 4x200 swish, batch 256 each"};
+}
+
+Row bench_ensemble_predict(double seconds) {
+  EnsembleConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.max_samples = 1000;
+  std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(c));
+  Arena arena(memory.data(), memory.size());
+  GaussianEnsemble model;
+  Rng rng(0);
+  (void)model.init(c, arena, rng);
+  const int n = 100000;
+  std::vector<Scalar> obs(static_cast<std::size_t>(11) * n), act(static_cast<std::size_t>(3) * n),
+      next(static_cast<std::size_t>(11) * n), reward(n);
+  for (auto& x : obs) x = rng.normal();
+  for (auto& x : act) x = rng.uniform(-1, 1);
+  Timing t = time_calls([&] { (void)model.sample(obs.data(), act.data(), n, rng, next.data(), reward.data()); },
+                        seconds, 3);
+  return {"ensemble_predict_100k", "us", t.median_us, "one elite per sample, grouped by elite"};
+}
+
+void bench_act(double, std::vector<Row>* rows) {
+  SacConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.batch = 1;
+  std::vector<unsigned char> memory(Sac::bytes_needed(c));
+  Arena arena(memory.data(), memory.size());
+  Sac sac;
+  Rng rng(0);
+  (void)sac.init(c, arena, rng);
+  Scalar low[3] = {-1, -1, -1}, high[3] = {1, 1, 1};
+  PolicyDescription d;
+  d.env_name = "hopper";
+  d.algorithm = "sac";
+  d.obs_dim = 11;
+  d.act_dim = 3;
+  d.actor = &sac.actor_network();
+  d.actor_params = sac.actor_params();
+  d.action_low = low;
+  d.action_high = high;
+  std::vector<unsigned char> blob;
+  (void)serialize_policy(d, &blob);
+  std::size_t bytes = 0;
+  (void)Policy::bytes_needed(blob.data(), blob.size(), &bytes);
+  std::vector<unsigned char> policy_memory(bytes);
+  Arena policy_arena(policy_memory.data(), policy_memory.size());
+  Policy policy;
+  (void)policy.load(blob.data(), blob.size(), policy_arena);
+  Scalar obs[11], action[3];
+  for (Scalar& o : obs) o = rng.normal();
+  Latency l = time_each_call([&] { (void)policy.act(obs, action); }, 20000);
+  rows->push_back({"actor_act_single", "us", l.p50_us, "Policy::act, Hopper-sized 2x256 actor, p50"});
+  rows->push_back({"actor_act_single_p99", "us", l.p99_us, "p99"});
+}
+
+Row bench_pendulum_train(bool quick, double* final_return) {
+  TrainerConfig c;
+  c.seed = 0;
+  c.start_steps = 100;
+  c.update_after = 100;
+  c.updates_per_step = 1;
+  c.replay_capacity = 10000;
+  c.epoch_length = 1000;
+  c.sac.hidden_layers = 2;
+  c.sac.hidden_width = 64;
+  c.sac.batch = 100;
+  c.sac.actor_lr = c.sac.critic_lr = c.sac.alpha_lr = 1e-3f;
+  c.sac.gamma = 0.99f;
+  c.sac.tau = 0.005f;
+  c.sac.initial_alpha = 0.5f;
+  c.sac.target_entropy = -1.0f;
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env.obs_dim(), env.act_dim()));
+  Arena arena(memory.data(), memory.size());
+  Trainer trainer;
+  Status s = trainer.init(c, env, eval_env, arena);
+  if (!s.is_ok()) {
+    std::fprintf(stderr, "pendulum bench: %s\n", s.message());
+    return {"pendulum_sac_train", "s", NAN, "failed"};
+  }
+  const int steps = quick ? 2000 : 10000;
+  const double t0 = now_seconds();
+  for (int i = 0; i < steps; ++i) {
+    if (!trainer.step(nullptr).is_ok()) break;
+  }
+  const double elapsed = now_seconds() - t0;
+  Scalar mean_return = 0;
+  (void)trainer.evaluate(10, &mean_return);
+  *final_return = mean_return;
+  char note[128];
+  std::snprintf(note, sizeof(note), "%d env steps, 2x64, batch 100; final eval return %.1f (10 episodes)", steps,
+                mean_return);
+  return {"pendulum_sac_train", "s", elapsed, note};
+}
+
+// Minimal reader of the peer's JSON lines: "name" and "value" fields.
+std::map<std::string, double> run_peer(const std::string& script, bool quick, std::string* info) {
+  std::map<std::string, double> values;
+  const std::string command = "/usr/bin/python3 '" + script + "'" + (quick ? " --quick" : "");
+  std::fprintf(stderr, "running the PyTorch peer: %s\n", command.c_str());
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return values;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), pipe)) {
+    const std::string text(line);
+    auto field = [&](const char* key) -> std::string {
+      const std::string pattern = std::string("\"") + key + "\":";
+      auto pos = text.find(pattern);
+      if (pos == std::string::npos) return "";
+      pos += pattern.size();
+      while (pos < text.size() && text[pos] == ' ') ++pos;
+      if (pos < text.size() && text[pos] == '"') {
+        auto end = text.find('"', pos + 1);
+        return text.substr(pos + 1, end - pos - 1);
+      }
+      auto end = text.find_first_of(",}", pos);
+      return text.substr(pos, end - pos);
+    };
+    const std::string name = field("name");
+    if (name == "torch_info") {
+      *info = "PyTorch " + field("version") + ", threads " + field("threads");
+      continue;
+    }
+    const std::string value = field("value");
+    if (!name.empty() && !value.empty()) values[name] = std::atof(value.c_str());
+  }
+  const int rc = pclose(pipe);
+  if (rc != 0) std::fprintf(stderr, "the PyTorch peer exited with status %d\n", rc);
+  return values;
+}
+
+}  // namespace
+
+int bench_command(int argc, char** argv) {
+  Arguments args;
+  std::string error;
+  if (!args.parse(argc, argv, 2, {"quick", "with-peer", "help"}, &error)) {
+    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+    return 2;
+  }
+  if (args.has("help")) {
+    std::fprintf(stderr,
+                 "usage: usbpo bench [--quick] [--with-peer] [--peer SCRIPT] [--only NAME,...]\n"
+                 "  --quick       shorter timings (CI smoke run)\n"
+                 "  --with-peer   also run the PyTorch peer (tests/bench/torch_peer.py) and print ratios\n");
+    return 0;
+  }
+  const bool quick = args.has("quick");
+  const bool with_peer = args.has("with-peer");
+  const std::string peer_script = args.get("peer", std::string(USBPO_SOURCE_DIR) + "/tests/bench/torch_peer.py");
+  const std::string only = args.get("only", "");
+  if (!args.check_all_used(&error)) {
+    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+    return 2;
+  }
+  auto wanted = [&](const char* name) { return only.empty() || only.find(name) != std::string::npos; };
+  const double seconds = quick ? 0.3 : 2.0;
+
+  std::vector<Row> rows;
+  double sac_gflops = 0, ensemble_gflops = 0, pendulum_return = 0;
+  if (wanted("sac_update_hopper")) rows.push_back(bench_sac_update(seconds, &sac_gflops));
+  if (wanted("ensemble_mle_step")) rows.push_back(bench_ensemble_step(seconds, &ensemble_gflops));
+  if (wanted("ensemble_predict_100k")) rows.push_back(bench_ensemble_predict(seconds));
+  if (wanted("actor_act_single")) bench_act(seconds, &rows);
+  if (wanted("pendulum_sac_train")) rows.push_back(bench_pendulum_train(quick, &pendulum_return));
+#if defined(USBPO_HAVE_MUJOCO)
+  if (wanted("env_step")) {
+    for (int i = 0; i < mujoco::task_count(); ++i) {
+      const char* task = mujoco::task_names()[i];
+      double ours = 0, bare = 0;
+      Status s = mujoco::measure_step_throughput(task, quick ? 2000 : 20000, &ours, &bare);
+      if (!s.is_ok()) {
+        std::fprintf(stderr, "env step bench %s: %s\n", task, s.message());
+        continue;
+      }
+      char note[128];
+      std::snprintf(note, sizeof(note), "bare mj_step loop %.0f steps/s; wrapper overhead %+.1f %%", bare,
+                    (bare / ours - 1) * 100);
+      rows.push_back({std::string("env_step_") + task, "steps/s", ours, note});
+    }
+  }
+#endif
+  const double peak = sgemm_peak_gflops(quick ? 0.3 : 1.0);
+
+  std::map<std::string, double> peer;
+  std::string peer_info;
+  if (with_peer) peer = run_peer(peer_script, quick, &peer_info);
+
+  std::printf("usbpo bench (%s)%s%s\n", quick ? "quick" : "full", with_peer ? ", peer: " : "",
+              with_peer ? (peer_info.empty() ? "did not run" : peer_info.c_str()) : "");
+  std::printf("| benchmark | usbpo | PyTorch | speed-up | notes |\n|---|---:|---:|---:|---|\n");
+  for (const Row& r : rows) {
+    auto it = peer.find(r.name);
+    char theirs[64] = "-", ratio[64] = "-";
+    if (it != peer.end()) {
+      std::snprintf(theirs, sizeof(theirs), "%.4g %s", it->second, r.unit.c_str());
+      // Lower is better for time units, higher for throughput.
+      const double speedup = r.unit == "steps/s" ? r.value / it->second : it->second / r.value;
+      std::snprintf(ratio, sizeof(ratio), "%.2fx", speedup);
+    }
+    std::printf("| %s | %.4g %s | %s | %s | %s |\n", r.name.c_str(), r.value, r.unit.c_str(), theirs, ratio,
+                r.note.c_str());
+  }
+  std::printf("\nsgemm peak (1024^3, one thread, %s): %.1f GFLOP/s\n",
+#if defined(USBPO_WITH_OPENBLAS_CLI)
+              "OpenBLAS",
+#else
+              "usbpo ops::gemm",
+#endif
+              peak);
+  if (sac_gflops > 0) std::printf("SAC update: %.1f GFLOP/s (%.0f %% of peak)\n", sac_gflops, 100 * sac_gflops / peak);
+  if (ensemble_gflops > 0) {
+    std::printf("ensemble MLE step: %.1f GFLOP/s (%.0f %% of peak)\n", ensemble_gflops, 100 * ensemble_gflops / peak);
+  }
+  if (peer.count("pendulum_sac_train")) std::printf("(the peer's pendulum run is its own Python loop)\n");
+  return 0;
+}
+
+}  // namespace usbpo::cli

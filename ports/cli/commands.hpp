@@ -1,0 +1,10 @@
+// The subcommands of `usbpo`; each returns the process exit code.
+#pragma once
+
+namespace usbpo::cli {
+
+int train_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
+int eval_command(int argc, char** argv);
+
+}  // namespace usbpo::cli

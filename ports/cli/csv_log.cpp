@@ -1,0 +1,141 @@
+#include "csv_log.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace usbpo::cli {
+namespace {
+
+std::string quote(const std::string& cell) {
+  if (cell.find_first_of(",\"\n\r") == std::string::npos) return cell;
+  std::string out = "\"";
+  for (char c : cell) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      cells.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  cells.push_back(cell);
+  return cells;
+}
+
+std::string join(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + quote(cells[i]);
+  return line;
+}
+
+}  // namespace
+
+bool CsvLog::open(const std::string& path, const std::vector<std::string>& columns, bool append,
+                  std::string* error) {
+  close();
+  const std::string header = join(columns);
+  bool keep = false;
+  if (append) {
+    std::ifstream in(path);
+    std::string first;
+    if (in && std::getline(in, first)) {
+      if (!first.empty() && first.back() == '\r') first.pop_back();
+      if (first != header) {
+        *error = path + ": existing log has a different header";
+        return false;
+      }
+      keep = true;
+    }
+  }
+  file_ = std::fopen(path.c_str(), keep ? "a" : "w");
+  if (!file_) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  columns_ = columns.size();
+  if (!keep) {
+    std::fprintf(file_, "%s\n", header.c_str());
+    std::fflush(file_);
+  }
+  return true;
+}
+
+bool CsvLog::row(const std::vector<double>& values) {
+  std::vector<std::string> cells;
+  cells.reserve(values.size());
+  char buffer[32];
+  for (double v : values) {
+    if (std::isnan(v)) {
+      cells.emplace_back();
+    } else {
+      std::snprintf(buffer, sizeof(buffer), "%.6g", v);
+      cells.emplace_back(buffer);
+    }
+  }
+  return row_text(cells);
+}
+
+bool CsvLog::row_text(const std::vector<std::string>& values) {
+  if (!file_ || values.size() != columns_) return false;
+  std::fprintf(file_, "%s\n", join(values).c_str());
+  std::fflush(file_);
+  return true;
+}
+
+void CsvLog::close() {
+  if (file_) std::fclose(file_);
+  file_ = nullptr;
+}
+
+bool CsvLog::read(const std::string& path, std::vector<std::string>* columns, std::vector<std::vector<double>>* rows,
+                  std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string line;
+  if (!std::getline(in, line)) {
+    *error = path + ": empty file";
+    return false;
+  }
+  *columns = split(line);
+  rows->clear();
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<double> values;
+    for (const std::string& cell : split(line)) {
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      values.push_back(cell.empty() || *end != '\0' ? NAN : v);
+    }
+    values.resize(columns->size(), NAN);
+    rows->push_back(values);
+  }
+  return true;
+}
+
+}  // namespace usbpo::cli

@@ -1,0 +1,31 @@
+#include "env_factory.hpp"
+
+#include "usbpo/pendulum.hpp"
+#if defined(USBPO_HAVE_MUJOCO)
+#include "usbpo/mujoco/registry.hpp"
+#endif
+
+namespace usbpo::cli {
+
+std::string env_names() {
+  std::string names = "pendulum";
+#if defined(USBPO_HAVE_MUJOCO)
+  for (int i = 0; i < mujoco::task_count(); ++i) names += std::string(", ") + mujoco::task_names()[i];
+#endif
+  return names;
+}
+
+Status make_env(const std::string& name, std::unique_ptr<Env>* env) {
+  if (name == "pendulum") {
+    *env = std::make_unique<Pendulum>();
+    return Status::ok();
+  }
+#if defined(USBPO_HAVE_MUJOCO)
+  for (int i = 0; i < mujoco::task_count(); ++i) {
+    if (name == mujoco::task_names()[i]) return mujoco::make_env(name.c_str(), env);
+  }
+#endif
+  return Status::error(StatusCode::kNotFound, "unknown env '%s'; valid names: %s", name.c_str(), env_names().c_str());
+}
+
+}  // namespace usbpo::cli

@@ -1,0 +1,16 @@
+// Envs by name: the core's Pendulum, and the MuJoCo tasks when that port is built.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "usbpo/env.hpp"
+
+namespace usbpo::cli {
+
+// Create the env called name; on an unknown name the status lists the valid ones.
+Status make_env(const std::string& name, std::unique_ptr<Env>* env);
+// Comma-separated names make_env accepts.
+std::string env_names();
+
+}  // namespace usbpo::cli

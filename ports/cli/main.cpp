@@ -1,0 +1,32 @@
+// usbpo: train, evaluate and benchmark model-based RL policies.
+#include <cstdio>
+#include <cstring>
+
+#include "commands.hpp"
+
+namespace {
+
+void print_usage() {
+  std::fprintf(stderr,
+               "usage: usbpo <command> [options]\n"
+               "  train  --env NAME --algo sac --steps N --seed S --out DIR   train a policy\n"
+               "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
+               "  bench  [--quick] [--with-peer]                              component timings\n"
+               "Run `usbpo <command> --help` for the options of one command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const char* command = argv[1];
+  if (!std::strcmp(command, "train")) return usbpo::cli::train_command(argc, argv);
+  if (!std::strcmp(command, "bench")) return usbpo::cli::bench_command(argc, argv);
+  if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
+  std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
+  print_usage();
+  return 2;
+}
