@@ -13,7 +13,10 @@ class Arguments {
  public:
   // Parse argv[first..argc); flags lists the options that take no value.
   bool parse(int argc, char** argv, int first, const std::set<std::string>& flags, std::string* error);
-  bool has(const std::string& key) const { return values_.count(key) > 0; }
+  bool has(const std::string& key) const {
+    used_.insert(key);
+    return values_.count(key) > 0;
+  }
   std::string get(const std::string& key, const std::string& fallback) const;
   // Typed getters: on a malformed number they record an error (see error()).
   std::int64_t get_int(const std::string& key, std::int64_t fallback);

@@ -95,6 +95,13 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha,
 
 void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,
                     Scalar* z) {
+  if (n == 1) {
+    // One column (acting on a single observation): a plain GEMV, no slicing.
+    VectorMap z_vec(z, m);
+    z_vec = ConstVectorMap(bias, m);
+    z_vec.noalias() += ConstMatrixMap(w, m, k) * ConstVectorMap(x, k);
+    return;
+  }
   MatrixMap z_map(z, m, n);
   z_map.colwise() = ConstVectorMap(bias, m);
   gemm(false, false, m, n, k, 1, w, x, 1, z);
