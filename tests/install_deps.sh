@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages usbpo builds and tests with (skips what is there).
+set -euo pipefail
+packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
+          libgtest-dev libgmock-dev libbenchmark-dev ccache)
+if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+echo "install_deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
