@@ -9,7 +9,8 @@ if(rc)
 endif()
 set(flags)
 if(SANITIZE)
-  list(APPEND flags -DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE} -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE})
+  list(APPEND flags "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE} -fno-sanitize=vptr"
+                    -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE})
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/quickstart -B ${SCRATCH}/consumer
                         -DCMAKE_PREFIX_PATH=${SCRATCH}/prefix -DCMAKE_BUILD_TYPE=Release ${flags}
