@@ -8,8 +8,6 @@
 namespace usbpo {
 namespace {
 
-// softplus(x) = log(1 + e^x), stable for large |x|.
-inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
 
 void shuffle(int* values, int n, Rng& rng) {
   for (int i = n - 1; i > 0; --i) {
@@ -141,18 +139,8 @@ void GaussianEnsemble::gather_batch(const TransitionView& data, const int* slots
 }
 
 void GaussianEnsemble::clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const {
-  // MBPO: lv = max_lv - softplus(max_lv - raw); lv = min_lv + softplus(lv - min_lv).
-  const int out = output_dim();
   const Scalar* max_lv = params_ + net_.total_params();
-  const Scalar* min_lv = max_lv + out;
-  for (int i = 0; i < n; ++i) {
-    const Scalar* raw = raw_output + static_cast<std::size_t>(i) * 2 * out + out;
-    Scalar* lv = logvar + static_cast<std::size_t>(i) * out;
-    for (int d = 0; d < out; ++d) {
-      const double upper = max_lv[d] - softplus(static_cast<double>(max_lv[d]) - raw[d]);
-      lv[d] = static_cast<Scalar>(min_lv[d] + softplus(upper - min_lv[d]));
-    }
-  }
+  ops::soft_clamp_logvar(raw_output, max_lv, max_lv + output_dim(), output_dim(), n, logvar);
 }
 
 Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients) {
@@ -166,42 +154,14 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   Scalar* d_max = grads_ + mlp_params;
   Scalar* d_min = d_max + out;
   if (with_gradients) std::fill(d_max, d_max + 2 * out, 0.0f);
-  const float scale = 1.0f / (static_cast<float>(batch) * out);
-  using Block = Eigen::Map<Eigen::ArrayXXf>;
-  using ConstStrided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
-  using Strided = Eigen::Map<Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  const Scalar scale = 1.0f / (static_cast<Scalar>(batch) * out);
   const std::size_t block = static_cast<std::size_t>(out) * batch;
-  Block u(loss_scratch_, out, batch), v(loss_scratch_ + block, out, batch), lv(loss_scratch_ + 2 * block, out, batch),
-      err(loss_scratch_ + 3 * block, out, batch), inv_var(loss_scratch_ + 4 * block, out, batch);
-  const auto max_col = Eigen::Map<const Eigen::ArrayXf>(max_lv, out);
-  const auto min_col = Eigen::Map<const Eigen::ArrayXf>(min_lv, out);
   double loss = 0;
   for (int b = 0; b < members; ++b) {
-    // Output block (2 out x batch): mean rows, then raw log-variance rows.
-    const Scalar* y_hat = train_ws_.output(b);
-    const ConstStrided mu(y_hat, out, batch, Eigen::OuterStride<>(2 * out));
-    const ConstStrided raw(y_hat + out, out, batch, Eigen::OuterStride<>(2 * out));
-    const Eigen::Map<const Eigen::ArrayXXf> y(targets + static_cast<std::size_t>(b) * block, out, batch);
-    // Soft clamp: u = max - raw, upper = max - softplus(u), v = upper - min, lv = min + softplus(v).
-    u = (-raw).colwise() + max_col;
-    lv = u.max(0.0f) + (-u.abs()).exp().log1p();
-    v = ((-lv).colwise() + max_col).colwise() - min_col;
-    lv = (v.max(0.0f) + (-v.abs()).exp().log1p()).colwise() + min_col;
-    inv_var = (-lv).exp();
-    err = mu - y;
-    // L_b = mean((mu - y)^2 e^-lv) + mean(lv)
-    loss += static_cast<double>((err.square() * inv_var + lv).sum()) * scale;
-    if (!with_gradients) continue;
-    Strided d_mu(train_ws_.output_grad(b), out, batch, Eigen::OuterStride<>(2 * out));
-    Strided d_raw(train_ws_.output_grad(b) + out, out, batch, Eigen::OuterStride<>(2 * out));
-    d_mu = (2.0f * scale) * err * inv_var;
-    // dlv/draw = s2 s1, dlv/dmax = s2 (1 - s1), dlv/dmin = 1 - s2 with s1 = sigmoid(u), s2 = sigmoid(v).
-    u = 1.0f / (1.0f + (-u).exp());
-    v = 1.0f / (1.0f + (-v).exp());
-    err = scale * (1.0f - err.square() * inv_var);  // now dL/dlv
-    d_raw = err * v * u;
-    Eigen::Map<Eigen::ArrayXf>(d_max, out) += (err * v * (1.0f - u)).rowwise().sum();
-    Eigen::Map<Eigen::ArrayXf>(d_min, out) += (err * (1.0f - v)).rowwise().sum();
+    // L_b = mean((mu - y)^2 e^-lv) + mean(lv) (MBPO's Gaussian NLL without constants)
+    loss += ops::gaussian_nll(train_ws_.output(b), targets + static_cast<std::size_t>(b) * block, max_lv, min_lv, out,
+                              batch, scale, with_gradients ? train_ws_.output_grad(b) : nullptr, d_max, d_min,
+                              loss_scratch_);
   }
   if (with_gradients) {
     MlpOps::backward(net_, params_, train_ws_, 0, members, grads_, false, false);
@@ -221,12 +181,8 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
     for (int l = 0; l < net_.num_layers(); ++l) {
       const Scalar decay = config_.weight_decays[l];
       const std::size_t n_w = static_cast<std::size_t>(net_.layer_out(l)) * net_.layer_in(l);
-      Eigen::Map<const Eigen::ArrayXf> w(params_ + block + net_.weight_offset(l), static_cast<Eigen::Index>(n_w));
-      loss += 0.5 * decay * static_cast<double>(w.square().sum());
-      if (with_gradients) {
-        Eigen::Map<Eigen::ArrayXf> g(grads_ + block + net_.weight_offset(l), static_cast<Eigen::Index>(n_w));
-        g += decay * w;
-      }
+      const std::size_t offset = block + net_.weight_offset(l);
+      loss += ops::l2_decay(params_ + offset, with_gradients ? grads_ + offset : nullptr, n_w, decay);
     }
   }
   return static_cast<Scalar>(loss);

@@ -26,12 +26,16 @@ struct KernelTable {
   decltype(&kernels_generic::linear_backward_input) linear_backward_input;
   decltype(&kernels_generic::adam_step) adam_step;
   decltype(&kernels_generic::polyak) polyak;
+  decltype(&kernels_generic::gaussian_nll) gaussian_nll;
+  decltype(&kernels_generic::soft_clamp_logvar) soft_clamp_logvar;
+  decltype(&kernels_generic::l2_decay) l2_decay;
 };
 
 #define USBPO_KERNEL_TABLE(ns, label)                                                                        \
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
-        &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak                 \
+        &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
+        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay                                             \
   }
 
 KernelTable choose() {
@@ -85,6 +89,17 @@ void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::siz
 }
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
   kernels().polyak(target, source, n, tau);
+}
+double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
+                    int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch) {
+  return kernels().gaussian_nll(output, target, max_lv, min_lv, out, n, scale, d_output, d_max, d_min, scratch);
+}
+void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
+                       Scalar* logvar) {
+  kernels().soft_clamp_logvar(output, max_lv, min_lv, out, n, logvar);
+}
+double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
+  return kernels().l2_decay(w, grad, n, decay);
 }
 const char* kernel_variant() { return kernels().name; }
 

@@ -46,6 +46,24 @@ void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int
 void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,
                Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step);
 
+// Gaussian negative log-likelihood of MBPO's ensemble for one member, with the
+// soft-clamped log-variance lv = min + softplus(max - softplus(max - raw) - min):
+//   returns scale * sum((mu - y)^2 e^-lv + lv) over the (out x n) block.
+// output (2 out x n): mean rows then raw log-variance rows; target (out x n);
+// max_lv, min_lv (out). With d_output non-null, writes dL/d output (2 out x n)
+// and adds dL/d max_lv and dL/d min_lv into d_max, d_min (out).
+// scratch: 5 out n values.
+double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
+                    int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch);
+
+// L2 weight decay term: returns decay / 2 sum(w^2) over n weights and, when
+// grad is non-null, adds decay w to it.
+double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);
+
+// The soft clamp alone: logvar (out x n) from the raw rows of output (2 out x n).
+void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
+                       Scalar* logvar);
+
 // Polyak averaging: target = (1 - tau) target + tau source over n values.
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);
 

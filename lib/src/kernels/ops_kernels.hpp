@@ -24,6 +24,12 @@
                  Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step);                 \
   void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);                            \
   void set_eigen_malloc_allowed(bool allowed);                                                             \
+  double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv,    \
+                      int out, int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min,            \
+                      Scalar* scratch);                                                                    \
+  double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);                            \
+  void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,     \
+                         Scalar* logvar);                                                                  \
   }                                                                                                        \
   }
 

@@ -194,6 +194,57 @@ void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
   t = (1 - tau) * t + tau * s;
 }
 
+double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
+                    int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch) {
+  using Block = Eigen::Map<Eigen::ArrayXXf>;
+  using ConstStrided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  using Strided = Eigen::Map<Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  const std::size_t block = static_cast<std::size_t>(out) * n;
+  Block u(scratch, out, n), v(scratch + block, out, n), lv(scratch + 2 * block, out, n),
+      err(scratch + 3 * block, out, n), inv_var(scratch + 4 * block, out, n);
+  const Eigen::Map<const Eigen::ArrayXf> max_col(max_lv, out), min_col(min_lv, out);
+  const ConstStrided mu(output, out, n, Eigen::OuterStride<>(2 * out));
+  const ConstStrided raw(output + out, out, n, Eigen::OuterStride<>(2 * out));
+  const Eigen::Map<const Eigen::ArrayXXf> y(target, out, n);
+  // Soft clamp: u = max - raw, upper = max - softplus(u), v = upper - min, lv = min + softplus(v).
+  u = (-raw).colwise() + max_col;
+  lv = u.max(0.0f) + (-u.abs()).exp().log1p();
+  v = ((-lv).colwise() + max_col).colwise() - min_col;
+  lv = (v.max(0.0f) + (-v.abs()).exp().log1p()).colwise() + min_col;
+  inv_var = (-lv).exp();
+  err = mu - y;
+  const double loss = static_cast<double>((err.square() * inv_var + lv).sum()) * scale;
+  if (!d_output) return loss;
+  Strided d_mu(d_output, out, n, Eigen::OuterStride<>(2 * out));
+  Strided d_raw(d_output + out, out, n, Eigen::OuterStride<>(2 * out));
+  d_mu = (2.0f * scale) * err * inv_var;
+  // dlv/draw = s2 s1, dlv/dmax = s2 (1 - s1), dlv/dmin = 1 - s2 with s1 = sigmoid(u), s2 = sigmoid(v).
+  u = 1.0f / (1.0f + (-u).exp());
+  v = 1.0f / (1.0f + (-v).exp());
+  err = scale * (1.0f - err.square() * inv_var);  // now dL/dlv
+  d_raw = err * v * u;
+  Eigen::Map<Eigen::ArrayXf>(d_max, out) += (err * v * (1.0f - u)).rowwise().sum();
+  Eigen::Map<Eigen::ArrayXf>(d_min, out) += (err * (1.0f - v)).rowwise().sum();
+  return loss;
+}
+
+double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
+  const Eigen::Map<const Eigen::ArrayXf> weights(w, static_cast<Eigen::Index>(n));
+  if (grad) Eigen::Map<Eigen::ArrayXf>(grad, static_cast<Eigen::Index>(n)) += decay * weights;
+  return 0.5 * decay * static_cast<double>(weights.square().sum());
+}
+
+void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
+                       Scalar* logvar) {
+  const Eigen::Map<const Eigen::ArrayXf> max_col(max_lv, out), min_col(min_lv, out);
+  const Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::OuterStride<>> raw(output + out, out, n,
+                                                                         Eigen::OuterStride<>(2 * out));
+  Eigen::Map<Eigen::ArrayXXf> lv(logvar, out, n);
+  lv = (-raw).colwise() + max_col;                                        // u
+  lv = ((-(lv.max(0.0f) + (-lv.abs()).exp().log1p())).colwise() + max_col).colwise() - min_col;  // v
+  lv = (lv.max(0.0f) + (-lv.abs()).exp().log1p()).colwise() + min_col;
+}
+
 void set_eigen_malloc_allowed(bool allowed) {
 #if defined(EIGEN_RUNTIME_NO_MALLOC)
   Eigen::internal::set_is_malloc_allowed(allowed);
