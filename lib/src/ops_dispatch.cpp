@@ -29,13 +29,16 @@ struct KernelTable {
   decltype(&kernels_generic::gaussian_nll) gaussian_nll;
   decltype(&kernels_generic::soft_clamp_logvar) soft_clamp_logvar;
   decltype(&kernels_generic::l2_decay) l2_decay;
+  decltype(&kernels_generic::tanh_gaussian_sample) tanh_gaussian_sample;
+  decltype(&kernels_generic::tanh_gaussian_backward) tanh_gaussian_backward;
 };
 
 #define USBPO_KERNEL_TABLE(ns, label)                                                                        \
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
         &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
-        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay                                             \
+        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay, &ns::tanh_gaussian_sample,                 \
+        &ns::tanh_gaussian_backward                                                                          \
   }
 
 KernelTable choose() {
@@ -100,6 +103,14 @@ void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar*
 }
 double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
   return kernels().l2_decay(w, grad, n, decay);
+}
+void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                          Scalar log_std_max, Scalar* action, Scalar* log_pi) {
+  kernels().tanh_gaussian_sample(output, eps, act, n, log_std_min, log_std_max, action, log_pi);
+}
+void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                            Scalar log_std_min, Scalar log_std_max, Scalar alpha, Scalar* d_output) {
+  kernels().tanh_gaussian_backward(output, eps, dq_da, act, n, log_std_min, log_std_max, alpha, d_output);
 }
 const char* kernel_variant() { return kernels().name; }
 

@@ -8,14 +8,6 @@
 namespace usbpo {
 namespace {
 
-constexpr double kHalfLog2Pi = 0.91893853320467274178;  // 0.5 log(2 pi)
-constexpr double kLog2 = 0.69314718055994530942;
-
-inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
-
-// log(1 - tanh(u)^2), stable: 2 (log 2 - u - softplus(-2u)).
-inline double log_one_minus_tanh_sq(double u) { return 2.0 * (kLog2 - u - softplus(-2.0 * u)); }
-
 // dst (rows_a + rows_b x n) = [a; b], both column-major.
 void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) {
   const int rows = rows_a + rows_b;
@@ -111,22 +103,8 @@ Status Sac::init(const SacConfig& config, Arena& arena, Rng& rng) {
 Scalar Sac::alpha() const { return std::exp(log_alpha_[0]); }
 
 void Sac::squash(int n, const Scalar* eps, Scalar* action, Scalar* log_pi) const {
-  const int act_dim = config_.act_dim;
-  const Scalar* out = actor_ws_.output(0);  // (2 act_dim x n): mean rows, log-std rows
-  for (int i = 0; i < n; ++i) {
-    const Scalar* col = out + static_cast<std::size_t>(i) * 2 * act_dim;
-    const Scalar* e = eps + static_cast<std::size_t>(i) * act_dim;
-    Scalar* a = action + static_cast<std::size_t>(i) * act_dim;
-    double lp = 0;
-    for (int d = 0; d < act_dim; ++d) {
-      const double log_std = std::clamp(col[act_dim + d], config_.log_std_min, config_.log_std_max);
-      const double u = col[d] + std::exp(log_std) * e[d];
-      a[d] = static_cast<Scalar>(std::tanh(u));
-      // log N(u; mean, std) - log(1 - tanh(u)^2) (SAC appendix C)
-      lp += -0.5 * static_cast<double>(e[d]) * e[d] - log_std - kHalfLog2Pi - log_one_minus_tanh_sq(u);
-    }
-    if (log_pi) log_pi[i] = static_cast<Scalar>(lp);
-  }
+  ops::tanh_gaussian_sample(actor_ws_.output(0), eps, config_.act_dim, n, config_.log_std_min, config_.log_std_max,
+                            action, log_pi);
 }
 
 Status Sac::act(const Scalar* obs, Scalar* action, bool deterministic, Rng* rng) {
@@ -233,28 +211,15 @@ Scalar Sac::actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_
     for (int i = 0; i < n; ++i) dq[i] = argmin_[i] == j ? 1.0f : 0.0f;
   }
   MlpOps::backward(critic_net_, critic_params_, critic_ws_, 0, 2, nullptr, false, true);
-  // Chain rule into the actor's outputs (mean, log_std), u = mean + std eps, a = tanh(u):
-  //   d log pi / du = 2 a, d log pi / d log_std = -1 (plus the u path), da/du = 1 - a^2.
-  const Scalar* out = actor_ws_.output(0);
-  Scalar* d_out = actor_ws_.output_grad(0);
+  // dQ_min/da of each sample, from the critic holding its minimum, then the
+  // chain rule through the tanh-Gaussian into the actor's outputs.
   const int in_dim = obs_dim + act_dim;
   for (int i = 0; i < n; ++i) {
     const Scalar* dq_da = critic_ws_.input_grad(argmin_[i]) + static_cast<std::size_t>(i) * in_dim + obs_dim;
-    const Scalar* col = out + static_cast<std::size_t>(i) * 2 * act_dim;
-    Scalar* d_col = d_out + static_cast<std::size_t>(i) * 2 * act_dim;
-    const Scalar* e = eps + static_cast<std::size_t>(i) * act_dim;
-    for (int d = 0; d < act_dim; ++d) {
-      const Scalar raw_log_std = col[act_dim + d];
-      const bool clipped = raw_log_std < config_.log_std_min || raw_log_std > config_.log_std_max;
-      const double log_std = std::clamp(raw_log_std, config_.log_std_min, config_.log_std_max);
-      const double std = std::exp(log_std);
-      const double u = col[d] + std * e[d];
-      const double a = std::tanh(u);
-      const double d_loss_du = alpha_now * 2.0 * a - dq_da[d] * (1.0 - a * a);
-      d_col[d] = static_cast<Scalar>(d_loss_du / n);
-      d_col[act_dim + d] = clipped ? 0.0f : static_cast<Scalar>((-alpha_now + d_loss_du * std * e[d]) / n);
-    }
+    std::copy(dq_da, dq_da + act_dim, pi_act_ + static_cast<std::size_t>(i) * act_dim);
   }
+  ops::tanh_gaussian_backward(actor_ws_.output(0), eps, pi_act_, act_dim, n, config_.log_std_min,
+                              config_.log_std_max, alpha_now, actor_ws_.output_grad(0));
   MlpOps::backward(actor_net_, actor_params_, actor_ws_, 0, 1, actor_grads_, false, false);
   return static_cast<Scalar>(loss);
 }

@@ -1,5 +1,6 @@
 // `usbpo bench`: component timings of the core, optionally side by side with
 // the PyTorch peer (tests/bench/torch_peer.py) run from this process.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -248,7 +249,18 @@ int bench_command(int argc, char** argv) {
     std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
     return 2;
   }
-  auto wanted = [&](const char* name) { return only.empty() || only.find(name) != std::string::npos; };
+  // --only takes comma-separated prefixes of benchmark names.
+  auto wanted = [&](const char* name) {
+    if (only.empty()) return true;
+    std::size_t start = 0;
+    while (start <= only.size()) {
+      const std::size_t end = std::min(only.find(',', start), only.size());
+      const std::string prefix = only.substr(start, end - start);
+      if (!prefix.empty() && std::string(name).rfind(prefix, 0) == 0) return true;
+      start = end + 1;
+    }
+    return false;
+  };
   const double seconds = quick ? 0.3 : 2.0;
 
   std::vector<Row> rows;
@@ -259,7 +271,7 @@ int bench_command(int argc, char** argv) {
   if (wanted("actor_act_single")) bench_act(seconds, &rows);
   if (wanted("pendulum_sac_train")) rows.push_back(bench_pendulum_train(quick, &pendulum_return));
 #if defined(USBPO_HAVE_MUJOCO)
-  if (wanted("env_step")) {
+  if (wanted("env_step_")) {
     for (int i = 0; i < mujoco::task_count(); ++i) {
       const char* task = mujoco::task_names()[i];
       double ours = 0, bare = 0;

@@ -64,6 +64,19 @@ double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);
 void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
                        Scalar* logvar);
 
+// Tanh-Gaussian policy sample (SAC appendix C): from the actor output (2 act x n)
+// = [mean; log_std] with log_std clipped to [log_std_min, log_std_max], and
+// noise eps (act x n): u = mean + exp(log_std) eps, action = tanh(u) (act x n),
+// log_pi (n, may be null) = sum_d log N(u; mean, std) - log(1 - tanh(u)^2).
+void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                          Scalar log_std_max, Scalar* action, Scalar* log_pi);
+
+// Gradient of the SAC actor loss mean(alpha log pi - Q(s, a)) w.r.t. the actor
+// output (2 act x n), given dQ/da (act x n) at the sampled actions; clipped
+// log-stds get zero gradient. Writes d_output (2 act x n).
+void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                            Scalar log_std_min, Scalar log_std_max, Scalar alpha, Scalar* d_output);
+
 // Polyak averaging: target = (1 - tau) target + tau source over n values.
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);
 

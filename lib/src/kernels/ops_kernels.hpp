@@ -28,6 +28,10 @@
                       int out, int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min,            \
                       Scalar* scratch);                                                                    \
   double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);                            \
+  void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,       \
+                            Scalar log_std_max, Scalar* action, Scalar* log_pi);                           \
+  void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,    \
+                              Scalar log_std_min, Scalar log_std_max, Scalar alpha, Scalar* d_output);     \
   void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,     \
                          Scalar* logvar);                                                                  \
   }                                                                                                        \

@@ -234,6 +234,51 @@ double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
   return 0.5 * decay * static_cast<double>(weights.square().sum());
 }
 
+void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                          Scalar log_std_max, Scalar* action, Scalar* log_pi) {
+  using ConstStrided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::OuterStride<>>;
+  const ConstStrided mean(output, act, n, Eigen::OuterStride<>(2 * act));
+  const ConstStrided raw_log_std(output + act, act, n, Eigen::OuterStride<>(2 * act));
+  const Eigen::Map<const Eigen::ArrayXXf> e(eps, act, n);
+  Eigen::Map<Eigen::ArrayXXf> a(action, act, n);
+  // a holds u first, then tanh(u).
+  a = mean + raw_log_std.max(log_std_min).min(log_std_max).exp() * e;
+  if (log_pi) {
+    // log N(u; mean, std) = -eps^2/2 - log_std - log(2 pi)/2; log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)).
+    constexpr float kHalfLog2Pi = 0.918938533f, kLog2 = 0.693147181f;
+    Eigen::Map<Eigen::ArrayXf> lp(log_pi, n);
+    const auto softplus_m2u = (-2.0f * a).max(0.0f) + (-(2.0f * a).abs()).exp().log1p();
+    lp = (-0.5f * e.square() - raw_log_std.max(log_std_min).min(log_std_max) - kHalfLog2Pi -
+          2.0f * (kLog2 - a - softplus_m2u))
+             .colwise()
+             .sum()
+             .transpose();
+  }
+  a = a.tanh();
+}
+
+void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                            Scalar log_std_min, Scalar log_std_max, Scalar alpha, Scalar* d_output) {
+  // u = mean + std eps, a = tanh(u): d log pi / du = 2 a, d log pi / d log_std = -1 + 2 a std eps,
+  // da/du = 1 - a^2. Per sample: dL/du = (alpha 2 a - dQ/da (1 - a^2)) / n.
+  const float inv_n = 1.0f / static_cast<float>(n);
+  for (int i = 0; i < n; ++i) {
+    const Scalar* col = output + static_cast<std::size_t>(i) * 2 * act;
+    const Scalar* e = eps + static_cast<std::size_t>(i) * act;
+    const Scalar* g = dq_da + static_cast<std::size_t>(i) * act;
+    Scalar* d_col = d_output + static_cast<std::size_t>(i) * 2 * act;
+    for (int d = 0; d < act; ++d) {
+      const float raw = col[act + d];
+      const bool clipped = raw < log_std_min || raw > log_std_max;
+      const float std = std::exp(std::min(std::max(raw, log_std_min), log_std_max));
+      const float a = std::tanh(col[d] + std * e[d]);
+      const float d_u = (alpha * 2.0f * a - g[d] * (1.0f - a * a)) * inv_n;
+      d_col[d] = d_u;
+      d_col[act + d] = clipped ? 0.0f : (-alpha * inv_n + d_u * std * e[d]);
+    }
+  }
+}
+
 void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
                        Scalar* logvar) {
   const Eigen::Map<const Eigen::ArrayXf> max_col(max_lv, out), min_col(min_lv, out);
