@@ -53,6 +53,17 @@ void* aligned_alloc(std::size_t alignment, std::size_t size) {
 }
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer malloc cannot be interposed; its allocator calls hooks instead.
+#define USBPO_COUNT_MALLOC 1
+#include <sanitizer/allocator_interface.h>
+namespace {
+void on_malloc(const volatile void*, std::size_t) { note(); }
+void on_free(const volatile void*) {}
+const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#endif
+
 // operator new forms route through malloc when that is counted, else count here.
 namespace {
 void* counted_new(std::size_t size) {
