@@ -1,6 +1,7 @@
 #include "usbpo/trainer.hpp"
 
 #include "usbpo/action_scaling.hpp"
+#include "usbpo/mixed_batch.hpp"
 
 namespace usbpo {
 
@@ -75,11 +76,9 @@ Status Trainer::start_episode() {
 }
 
 Status Trainer::train_agent() {
-  const int batch = config_.sac.batch;
-  SacBatch& b = sac_.batch();
   for (int g = 0; g < config_.updates_per_step; ++g) {
-    USBPO_RETURN_IF_ERROR(real_.sample_uniform(rng_, batch, slots_));
-    real_.gather(slots_, batch, b.obs, b.act, b.reward, b.next_obs, b.not_done);
+    // Model-free SAC: no model store, so every batch is real data.
+    USBPO_RETURN_IF_ERROR(fill_mixed_batch(real_, nullptr, 1.0f, rng_, slots_, sac_));
     USBPO_RETURN_IF_ERROR(sac_.update(rng_, &progress_.sac));
     ++progress_.gradient_updates;
   }
