@@ -56,7 +56,9 @@ void* aligned_alloc(std::size_t alignment, std::size_t size) {
 #if defined(__SANITIZE_ADDRESS__)
 // Under AddressSanitizer malloc cannot be interposed; its allocator calls hooks instead.
 #define USBPO_COUNT_MALLOC 1
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC does not ship <sanitizer/allocator_interface.h>.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void on_malloc(const volatile void*, std::size_t) { note(); }
 void on_free(const volatile void*) {}
