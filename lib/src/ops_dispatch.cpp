@@ -114,6 +114,14 @@ void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scala
 }
 const char* kernel_variant() { return kernels().name; }
 
+const char* gemm_backend() {
+#if defined(USBPO_WITH_OPENBLAS)
+  return "OpenBLAS";
+#else
+  return "Eigen";
+#endif
+}
+
 void set_eigen_malloc_allowed(bool allowed) {
   kernels_generic::set_eigen_malloc_allowed(allowed);
 #if defined(USBPO_KERNELS_X86)

@@ -308,13 +308,8 @@ int bench_command(int argc, char** argv) {
     std::printf("| %s | %.4g %s | %s | %s | %s |\n", r.name.c_str(), r.value, r.unit.c_str(), theirs, ratio,
                 r.note.c_str());
   }
-  std::printf("\nsgemm peak (1024^3, one thread, %s): %.1f GFLOP/s\n",
-#if defined(USBPO_WITH_OPENBLAS_CLI)
-              "OpenBLAS",
-#else
-              "usbpo ops::gemm",
-#endif
-              peak);
+  std::printf("\nkernels: %s, gemm: %s\n", ops::kernel_variant(), ops::gemm_backend());
+  std::printf("sgemm peak (1024^3 through ops::gemm): %.1f GFLOP/s\n", peak);
   if (sac_gflops > 0) std::printf("SAC update: %.1f GFLOP/s (%.0f %% of peak)\n", sac_gflops, 100 * sac_gflops / peak);
   if (ensemble_gflops > 0) {
     std::printf("ensemble MLE step: %.1f GFLOP/s (%.0f %% of peak)\n", ensemble_gflops, 100 * ensemble_gflops / peak);

@@ -84,6 +84,9 @@ void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);
 // first use from what the CPU supports; USBPO_KERNELS=generic|avx2 forces one).
 const char* kernel_variant();
 
+// "OpenBLAS" when built with USBPO_WITH_OPENBLAS (sgemm goes there), else "Eigen".
+const char* gemm_backend();
+
 // Test hook: Eigen's runtime no-malloc flag in every kernel variant (each sees
 // its own Eigen); a no-op unless built with EIGEN_RUNTIME_NO_MALLOC.
 void set_eigen_malloc_allowed(bool allowed);
