@@ -169,22 +169,21 @@ void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int
 
 void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,
                Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {
-  const auto count = static_cast<Eigen::Index>(n);
-  Eigen::Map<Eigen::ArrayXf> th(theta, count), mm(m, count), vv(v, count);
-  Eigen::Map<const Eigen::ArrayXf> g(grad, count);
   const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
   const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
   // Folded bias correction: lr_t = lr sqrt(bc2) / bc1, eps_t = eps sqrt(bc2).
   const float lr_t = static_cast<float>(lr * std::sqrt(bc2) / bc1);
   const float eps_t = static_cast<float>(eps * std::sqrt(bc2));
-  if (decay != 0) {
-    mm = beta1 * mm + (1 - beta1) * (g + decay * th);
-    vv = beta2 * vv + (1 - beta2) * (g + decay * th).square();
-  } else {
-    mm = beta1 * mm + (1 - beta1) * g;
-    vv = beta2 * vv + (1 - beta2) * g.square();
+  const float b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2;
+  // One fused pass (vectorised by the compiler): Adam is memory-bound.
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = grad[i] + decay * theta[i];
+    const float mi = b1 * m[i] + c1 * g;
+    const float vi = b2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    theta[i] -= lr_t * mi / (std::sqrt(vi) + eps_t);
   }
-  th -= lr_t * mm / (vv.sqrt() + eps_t);
 }
 
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
