@@ -80,6 +80,48 @@ std::vector<Reference> references() {
        [](const mjModel* m, const mjData* b, const mjData* d, const double* a, int nu) {
          return (d->qpos[0] - b->qpos[0]) / (m->opt.timestep * 4) + 1.0 - 1e-3 * sum_sq(a, nu);
        }},
+      {"ant", "ant.xml", 5,
+       [](const mjData* d, std::vector<double>* o) {
+         o->assign(d->qpos + 2, d->qpos + 15);
+         o->insert(o->end(), d->qvel, d->qvel + 14);
+       },
+       [](const mjModel* m, const mjData* b, const mjData* d, const double* a, int nu) {
+         double contact = 0;
+         for (int i = 0; i < 6 * m->nbody; ++i) {
+           const double f = std::min(1.0, std::max(-1.0, d->cfrc_ext[i]));
+           contact += f * f;
+         }
+         return (d->xpos[3] - b->xpos[3]) / (m->opt.timestep * 5) - 0.5 * sum_sq(a, nu) - 0.5 * 1e-3 * contact + 1.0;
+       }},
+      {"humanoid", "humanoid.xml", 5,
+       [](const mjData* d, std::vector<double>* o) {
+         o->assign(d->qpos + 2, d->qpos + 24);
+         o->insert(o->end(), d->qvel, d->qvel + 23);
+       },
+       [](const mjModel* m, const mjData* b, const mjData* d, const double*, int nu) {
+         auto com = [m](const mjData* x) {
+           double mass = 0, moment = 0;
+           for (int i = 0; i < m->nbody; ++i) mass += m->body_mass[i], moment += m->body_mass[i] * x->xipos[3 * i];
+           return moment / mass;
+         };
+         const double impact = std::min(0.5e-6 * sum_sq(d->cfrc_ext, 6 * m->nbody), 10.0);
+         return 0.25 * (com(d) - com(b)) / m->opt.timestep - 0.1 * sum_sq(d->ctrl, nu) - impact + 5.0;
+       }},
+      {"pusher", "pusher.xml", 5,
+       [](const mjData* d, std::vector<double>* o) {
+         // Bodies of Gym's pusher.xml: tips_arm 10, object 11, goal 12 (checked below).
+         o->assign(d->qpos, d->qpos + 7);
+         o->insert(o->end(), d->qvel, d->qvel + 7);
+         for (int body : {10, 11, 12}) o->insert(o->end(), d->xpos + 3 * body, d->xpos + 3 * body + 3);
+       },
+       [](const mjModel*, const mjData* b, const mjData*, const double* a, int nu) {
+         auto dist = [b](int i, int j) {
+           double s = 0;
+           for (int k = 0; k < 3; ++k) s += (b->xpos[3 * i + k] - b->xpos[3 * j + k]) * (b->xpos[3 * i + k] - b->xpos[3 * j + k]);
+           return std::sqrt(s);
+         };
+         return -dist(11, 12) - 0.1 * sum_sq(a, nu) - 0.5 * dist(11, 10);
+       }},
   };
 }
 
@@ -170,6 +212,11 @@ TEST_P(ReferenceCrossCheck, CompiledModelsAndThousandStepsAgree) {
   Status s = compile_mjcf_file(path.c_str(), &theirs);
   ASSERT_TRUE(s.is_ok()) << s.message();
   compare_models(env->model(), theirs, ref.task);
+  if (std::string(ref.task) == "pusher") {
+    ASSERT_EQ(mj_name2id(theirs, mjOBJ_BODY, "tips_arm"), 10);
+    ASSERT_EQ(mj_name2id(theirs, mjOBJ_BODY, "object"), 11);
+    ASSERT_EQ(mj_name2id(theirs, mjOBJ_BODY, "goal"), 12);
+  }
   ASSERT_EQ(env->frame_skip(), ref.frame_skip);
 
   mjData* d = mj_makeData(theirs);
@@ -193,6 +240,7 @@ TEST_P(ReferenceCrossCheck, CompiledModelsAndThousandStepsAgree) {
     mj_copyData(before, theirs, d);
     for (int i = 0; i < theirs->nu; ++i) d->ctrl[i] = a[i];
     for (int k = 0; k < ref.frame_skip; ++k) mj_step(theirs, d);
+    mj_rnePostConstraint(theirs, d);  // cfrc_ext for the contact costs (output only)
     ref.observe(d, &ref_obs);
     const double ref_reward = ref.reward(theirs, before, d, a.data(), theirs->nu);
     ASSERT_EQ(static_cast<int>(ref_obs.size()), env->obs_dim());
@@ -215,7 +263,7 @@ TEST_P(ReferenceCrossCheck, CompiledModelsAndThousandStepsAgree) {
   mj_deleteModel(theirs);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tasks, ReferenceCrossCheck, ::testing::Range(0, 4), [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(Tasks, ReferenceCrossCheck, ::testing::Range(0, 7), [](const auto& info) {
   return std::string(references()[info.param].task);
 });
 

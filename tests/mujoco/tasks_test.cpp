@@ -29,10 +29,13 @@ struct Dims {
 const Dims kDims[] = {{"inverted_pendulum", 4, 1, 1000, 3.0f},
                       {"hopper", 11, 3, 1000, 1.0f},
                       {"half_cheetah", 17, 6, 1000, 1.0f},
-                      {"walker2d", 17, 6, 1000, 1.0f}};
+                      {"walker2d", 17, 6, 1000, 1.0f},
+                      {"ant", 27, 8, 1000, 1.0f},
+                      {"humanoid", 45, 17, 1000, 0.4f},
+                      {"pusher", 23, 7, 100, 2.0f}};
 
 TEST(MujocoTasks, DimensionsBoundsAndLimits) {
-  ASSERT_EQ(task_count(), 4);
+  ASSERT_EQ(task_count(), 7);
   for (const Dims& d : kDims) {
     auto env = make(d.name);
     EXPECT_STREQ(env->name(), d.name);
@@ -141,6 +144,22 @@ TEST(MujocoTasks, TerminationExactlyAtTheThresholds) {
   EXPECT_TRUE(terminated_at(*walker, {{2, 1.0}}));
   EXPECT_TRUE(terminated_at(*walker, {{2, -1.0}}));
 
+  auto ant = make("ant");  // healthy: 0.2 <= z <= 1 inclusive, state finite
+  EXPECT_FALSE(terminated_at(*ant, {{2, 0.2}}));
+  EXPECT_FALSE(terminated_at(*ant, {{2, 1.0}}));
+  EXPECT_TRUE(terminated_at(*ant, {{2, 0.1999999}}));
+  EXPECT_TRUE(terminated_at(*ant, {{2, 1.0000001}}));
+  EXPECT_TRUE(terminated_at(*ant, {}, {{4, nan}}));
+
+  auto humanoid = make("humanoid");  // v2: done when z < 1 or z > 2
+  EXPECT_FALSE(terminated_at(*humanoid, {{2, 1.0}}));
+  EXPECT_FALSE(terminated_at(*humanoid, {{2, 2.0}}));
+  EXPECT_TRUE(terminated_at(*humanoid, {{2, 0.9999999}}));
+  EXPECT_TRUE(terminated_at(*humanoid, {{2, 2.0000001}}));
+
+  auto pusher = make("pusher");
+  EXPECT_FALSE(pusher->can_terminate());
+
   auto cheetah = make("half_cheetah");
   EXPECT_FALSE(terminated_at(*cheetah, {{1, -5.0}, {2, 3.0}}));
   EXPECT_FALSE(cheetah->can_terminate());
@@ -153,7 +172,7 @@ TEST(MujocoTasks, StaticTerminationAgreesWithTheEnv) {
     Rng rng(5);
     int checked = 0, terminations = 0;
     ASSERT_TRUE(env->reset(0, obs.data()).is_ok());
-    for (int t = 0; t < 20000; ++t) {
+    for (int t = 0; t < 10000; ++t) {
       for (auto& x : act) x = rng.uniform(-d.bound, d.bound);
       StepResult r;
       ASSERT_TRUE(env->step(act.data(), obs.data(), &r).is_ok());
@@ -167,7 +186,7 @@ TEST(MujocoTasks, StaticTerminationAgreesWithTheEnv) {
     if (env->can_terminate()) {
       EXPECT_GT(terminations, 10) << d.name << ": too few terminal states visited";
     }
-    EXPECT_EQ(checked, 20000);
+    EXPECT_EQ(checked, 10000);
   }
 }
 

@@ -54,6 +54,7 @@ Status MujocoEnv::load(const char* mjcf_path) {
   }
   obs_.assign(spec_.obs_dim, 0.0);
   action_.assign(model_->nu, 0.0);
+  on_load();
   return Status::ok();
 }
 

@@ -20,6 +20,9 @@ const Entry kTasks[] = {
     {"hopper", new_hopper},
     {"half_cheetah", new_half_cheetah},
     {"walker2d", new_walker2d},
+    {"ant", new_ant},
+    {"humanoid", new_humanoid},
+    {"pusher", new_pusher},
 };
 constexpr int kTaskCount = sizeof(kTasks) / sizeof(kTasks[0]);
 

@@ -10,5 +10,8 @@ extern const char* const kInvertedPendulum;
 extern const char* const kHopper;
 extern const char* const kHalfCheetah;
 extern const char* const kWalker2d;
+extern const char* const kAnt;
+extern const char* const kHumanoid;
+extern const char* const kPusher;
 
 }  // namespace usbpo::mujoco::models

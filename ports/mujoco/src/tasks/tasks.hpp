@@ -12,6 +12,9 @@ std::unique_ptr<MujocoEnv> new_inverted_pendulum();
 std::unique_ptr<MujocoEnv> new_hopper();
 std::unique_ptr<MujocoEnv> new_half_cheetah();
 std::unique_ptr<MujocoEnv> new_walker2d();
+std::unique_ptr<MujocoEnv> new_ant();
+std::unique_ptr<MujocoEnv> new_humanoid();
+std::unique_ptr<MujocoEnv> new_pusher();
 
 // Uniform noise U(-scale, scale) added to each of n values.
 void add_uniform_noise(double* values, int n, double scale, Rng& rng);

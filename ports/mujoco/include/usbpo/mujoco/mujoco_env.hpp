@@ -65,6 +65,7 @@ class MujocoEnv : public Env {
  protected:
   explicit MujocoEnv(const TaskSpec& spec) : spec_(spec) {}
   // Task hooks.
+  virtual void on_load() {}                         // look up bodies etc. once
   virtual void reset_state(Rng& rng) = 0;           // noise into data_->qpos / qvel
   virtual void observe(double* obs) const = 0;      // obs_dim values from data_
   virtual void before_step() {}                     // record what the reward needs
