@@ -71,16 +71,26 @@ Row bench_sac_update(double seconds, double* gflops) {
   return {"sac_update_hopper", "us", t.median_us, "obs 11, act 3, 2x256 ReLU, batch 256"};
 }
 
-Row bench_ensemble_step(double seconds, double* gflops) {
-  EnsembleConfig c;
-  c.obs_dim = 11;
-  c.act_dim = 3;
-  c.max_samples = 1000;
-  std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(c));
-  Arena arena(memory.data(), memory.size());
+// MBPO's Hopper ensemble (7 members, 4x200 swish) in its own arena.
+struct HopperEnsemble {
+  std::vector<unsigned char> memory;
+  Arena arena;
   GaussianEnsemble model;
+  explicit HopperEnsemble(Rng& rng) {
+    EnsembleConfig c;
+    c.obs_dim = 11;
+    c.act_dim = 3;
+    c.max_samples = 1000;
+    memory.resize(GaussianEnsemble::bytes_needed(c));
+    arena = Arena(memory.data(), memory.size());
+    (void)model.init(c, arena, rng);
+  }
+};
+
+Row bench_ensemble_step(double seconds, double* gflops) {
   Rng rng(0);
-  (void)model.init(c, arena, rng);
+  HopperEnsemble hopper(rng);
+  GaussianEnsemble& model = hopper.model;
   std::vector<Scalar> inputs(static_cast<std::size_t>(14) * 256 * 7), targets(static_cast<std::size_t>(12) * 256 * 7);
   for (auto& x : inputs) x = rng.normal();
   for (auto& y : targets) y = 0.1f * rng.normal();
@@ -95,15 +105,9 @@ Row bench_ensemble_step(double seconds, double* gflops) {
 }
 
 Row bench_ensemble_predict(double seconds) {
-  EnsembleConfig c;
-  c.obs_dim = 11;
-  c.act_dim = 3;
-  c.max_samples = 1000;
-  std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(c));
-  Arena arena(memory.data(), memory.size());
-  GaussianEnsemble model;
   Rng rng(0);
-  (void)model.init(c, arena, rng);
+  HopperEnsemble hopper(rng);
+  GaussianEnsemble& model = hopper.model;
   const int n = 100000;
   std::vector<Scalar> obs(static_cast<std::size_t>(11) * n), act(static_cast<std::size_t>(3) * n),
       next(static_cast<std::size_t>(11) * n), reward(n);
