@@ -9,7 +9,8 @@
 namespace usbpo::cli {
 
 // Create the env called name; on an unknown name the status lists the valid ones.
-Status make_env(const std::string& name, std::unique_ptr<Env>* env);
+// A non-empty mjcf_path runs a MuJoCo task's rules on the user's own model file.
+Status make_env(const std::string& name, std::unique_ptr<Env>* env, const std::string& mjcf_path = "");
 // Comma-separated names make_env accepts.
 std::string env_names();
 

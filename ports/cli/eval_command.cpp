@@ -21,12 +21,13 @@ int eval_command(int argc, char** argv) {
     return 2;
   }
   if (args.has("help")) {
-    std::fprintf(stderr, "usage: usbpo eval --policy FILE [--env NAME] [--episodes N] [--seed S]\n"
+    std::fprintf(stderr, "usage: usbpo eval --policy FILE [--env NAME] [--mjcf FILE] [--episodes N] [--seed S]\n"
                          "  --env defaults to the env the policy was trained on\n");
     return 0;
   }
   const std::string policy_path = args.get("policy", "");
   std::string env_name = args.get("env", "");
+  const std::string mjcf_path = args.get("mjcf", "");
   const std::int64_t episodes = args.get_int("episodes", 10);
   const std::uint64_t seed = static_cast<std::uint64_t>(args.get_int("seed", 1000));
   if (!args.error().empty() || !args.check_all_used(&error) || policy_path.empty() || episodes < 1) {
@@ -51,7 +52,7 @@ int eval_command(int argc, char** argv) {
   }
   if (env_name.empty()) env_name = policy.env_name();
   std::unique_ptr<Env> env;
-  status = make_env(env_name, &env);
+  status = make_env(env_name, &env, mjcf_path);
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo eval: %s\n", status.message());
     return 2;

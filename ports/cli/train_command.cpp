@@ -56,6 +56,7 @@ void print_usage() {
   std::fprintf(stderr,
                "usage: usbpo train --env NAME [--algo sac] [--steps N] [--seed S] [--out DIR]\n"
                "  --env NAME             %s\n"
+               "  --mjcf FILE            run a MuJoCo task's rules on your own model file\n"
                "  --algo sac             learning algorithm (model-based ones arrive with the trainer pipeline)\n"
                "  --steps N              env steps (default 15000)\n"
                "  --seed S               seed of everything random (default 0)\n"
@@ -106,6 +107,7 @@ int train_command(int argc, char** argv) {
     return 0;
   }
   const std::string env_name = args.get("env", "pendulum");
+  const std::string mjcf_path = args.get("mjcf", "");
   const std::string algo_name = args.get("algo", "sac");
   if (algo_name != "sac") {
     std::fprintf(stderr, "usbpo train: unknown --algo '%s' (valid: sac)\n", algo_name.c_str());
@@ -141,8 +143,8 @@ int train_command(int argc, char** argv) {
   }
 
   std::unique_ptr<Env> env, eval_env;
-  Status status = make_env(env_name, &env);
-  if (status.is_ok()) status = make_env(env_name, &eval_env);
+  Status status = make_env(env_name, &env, mjcf_path);
+  if (status.is_ok()) status = make_env(env_name, &eval_env, mjcf_path);
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo train: %s\n", status.message());
     return 2;

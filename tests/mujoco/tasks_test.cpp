@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
@@ -222,6 +223,34 @@ TEST(MujocoTasks, BadInputGetsClearErrors) {
   EXPECT_NE(std::string(s.message()).find("MuJoCo"), std::string::npos) << s.message();
   s = make_env_from_file("hopper", "/nonexistent/model.xml", &env);
   EXPECT_FALSE(s.is_ok());
+}
+
+TEST(MujocoTasks, UserMjcfFilesLoadOrReportMujocosError) {
+  // A user's file with the task's joints and actuators: the hopper model, saved
+  // to a file by MuJoCo itself.
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/my_hopper.xml", bad = dir + "/broken.xml";
+  auto hopper = make("hopper");
+  ASSERT_EQ(mj_saveLastXML(good.c_str(), hopper->model(), nullptr, 0), 1);
+  std::unique_ptr<Env> env;
+  Status s = make_env_from_file("hopper", good.c_str(), &env);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  std::vector<Scalar> obs(11), act(3, 0.1f);
+  ASSERT_TRUE(env->reset(1, obs.data()).is_ok());
+  StepResult r;
+  ASSERT_TRUE(env->step(act.data(), obs.data(), &r).is_ok());
+  // A model MuJoCo loads but that lacks the task's joints is refused, not indexed out of range.
+  s = make_env_from_file("walker2d", good.c_str(), &env);
+  EXPECT_EQ(s.code(), StatusCode::kDimensionMismatch);
+  EXPECT_NE(std::string(s.message()).find("nq 9"), std::string::npos) << s.message();
+  std::FILE* f = std::fopen(bad.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("<mujoco><worldbody><body><joint type='hinge'/><geom type='nonsense'/></body></worldbody></mujoco>", f);
+  std::fclose(f);
+  s = make_env_from_file("hopper", bad.c_str(), &env);
+  EXPECT_EQ(s.code(), StatusCode::kCorruptData);
+  EXPECT_NE(std::string(s.message()).find("broken.xml"), std::string::npos) << s.message();
+  EXPECT_NE(std::string(s.message()).find("nonsense"), std::string::npos) << "MuJoCo's own text: " << s.message();
 }
 
 }  // namespace

@@ -39,9 +39,12 @@ MujocoEnv::~MujocoEnv() {
 Status MujocoEnv::load(const char* mjcf_path) {
   mjModel* model = nullptr;
   USBPO_RETURN_IF_ERROR(mjcf_path ? compile_mjcf_file(mjcf_path, &model) : compile_mjcf_text(spec_.name, spec_.mjcf, &model));
-  if (model->nu < 1) {
+  if (model->nq != spec_.nq || model->nv != spec_.nv || model->nu != spec_.nu) {
+    const int nq = model->nq, nv = model->nv, nu = model->nu;
     mj_deleteModel(model);
-    return Status::error(StatusCode::kDimensionMismatch, "the %s model has no actuators", spec_.name);
+    return Status::error(StatusCode::kDimensionMismatch,
+                         "a model for the %s task needs nq %d, nv %d, nu %d; this one has nq %d, nv %d, nu %d",
+                         spec_.name, spec_.nq, spec_.nv, spec_.nu, nq, nv, nu);
   }
   model_ = model;
   data_ = mj_makeData(model_);

@@ -11,7 +11,7 @@ namespace {
 
 class Ant final : public MujocoEnv {
  public:
-  Ant() : MujocoEnv({"ant", models::kAnt, 5, 27, 1000, true}) {}
+  Ant() : MujocoEnv({"ant", models::kAnt, 5, 27, 1000, true, 15, 14, 8}) {}
 
   // MBPO's ant termination over next_obs.
   bool is_terminal(const Scalar* o) const override {

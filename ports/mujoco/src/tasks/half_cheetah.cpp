@@ -7,7 +7,7 @@ namespace {
 
 class HalfCheetah final : public MujocoEnv {
  public:
-  HalfCheetah() : MujocoEnv({"half_cheetah", models::kHalfCheetah, 5, 17, 1000, false}) {}
+  HalfCheetah() : MujocoEnv({"half_cheetah", models::kHalfCheetah, 5, 17, 1000, false, 9, 9, 6}) {}
 
   bool is_terminal(const Scalar*) const override { return false; }
 

@@ -10,7 +10,7 @@ namespace {
 
 class Hopper final : public MujocoEnv {
  public:
-  Hopper() : MujocoEnv({"hopper", models::kHopper, 4, 11, 1000, true}) {}
+  Hopper() : MujocoEnv({"hopper", models::kHopper, 4, 11, 1000, true, 6, 6, 3}) {}
 
   // MBPO's hopper termination over next_obs, with the range check written as
   // abs(o[1:]) < 100: MBPO's code has np.abs(o[1:] < 100), which makes it one-sided.

@@ -11,7 +11,7 @@ namespace {
 
 class Humanoid final : public MujocoEnv {
  public:
-  Humanoid() : MujocoEnv({"humanoid", models::kHumanoid, 5, 45, 1000, true}) {}
+  Humanoid() : MujocoEnv({"humanoid", models::kHumanoid, 5, 45, 1000, true, 24, 23, 17}) {}
 
   // MBPO's humanoid termination over next_obs.
   bool is_terminal(const Scalar* o) const override { return o[0] < 1.0f || o[0] > 2.0f; }

@@ -9,7 +9,7 @@ namespace {
 
 class InvertedPendulum final : public MujocoEnv {
  public:
-  InvertedPendulum() : MujocoEnv({"inverted_pendulum", models::kInvertedPendulum, 2, 4, 1000, true}) {}
+  InvertedPendulum() : MujocoEnv({"inverted_pendulum", models::kInvertedPendulum, 2, 4, 1000, true, 2, 2, 1}) {}
 
   // MBPO's static function: done unless all finite and |pole angle| <= 0.2.
   bool is_terminal(const Scalar* o) const override {

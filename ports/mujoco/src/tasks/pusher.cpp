@@ -1,5 +1,6 @@
 // Pusher-v2: push the cylinder to the goal; reward from the state before the
 // step; 100-step episodes, never terminates.
+#include <algorithm>
 #include <cmath>
 
 #include "models/models.hpp"
@@ -15,15 +16,16 @@ double distance(const double* a, const double* b) {
 
 class Pusher final : public MujocoEnv {
  public:
-  Pusher() : MujocoEnv({"pusher", models::kPusher, 5, 23, 100, false}) {}
+  Pusher() : MujocoEnv({"pusher", models::kPusher, 5, 23, 100, false, 11, 11, 7}) {}
 
   bool is_terminal(const Scalar*) const override { return false; }
 
  protected:
   void on_load() override {
-    tips_ = mj_name2id(model_, mjOBJ_BODY, "tips_arm");
-    object_ = mj_name2id(model_, mjOBJ_BODY, "object");
-    goal_ = mj_name2id(model_, mjOBJ_BODY, "goal");
+    // A user's model without these bodies falls back to the world body (id 0).
+    tips_ = std::max(0, mj_name2id(model_, mjOBJ_BODY, "tips_arm"));
+    object_ = std::max(0, mj_name2id(model_, mjOBJ_BODY, "object"));
+    goal_ = std::max(0, mj_name2id(model_, mjOBJ_BODY, "goal"));
   }
   void reset_state(Rng& rng) override {
     // Arm at qpos0 exactly; object offset c = (U(-0.3, 0), U(-0.2, 0.2)) redrawn until |c| > 0.17.

@@ -10,7 +10,7 @@ namespace {
 
 class Walker2d final : public MujocoEnv {
  public:
-  Walker2d() : MujocoEnv({"walker2d", models::kWalker2d, 4, 17, 1000, true}) {}
+  Walker2d() : MujocoEnv({"walker2d", models::kWalker2d, 4, 17, 1000, true, 9, 9, 6}) {}
 
   // MBPO's walker2d termination (no finiteness check, as in MBPO).
   bool is_terminal(const Scalar* o) const override {

@@ -21,6 +21,7 @@ struct TaskSpec {
   int obs_dim;
   int max_episode_steps;
   bool can_terminate;
+  int nq, nv, nu;            // what the task's code indexes: a user's model must match
 };
 
 class MujocoEnv : public Env {
