@@ -29,6 +29,7 @@ struct KernelTable {
   decltype(&kernels_generic::gaussian_nll) gaussian_nll;
   decltype(&kernels_generic::soft_clamp_logvar) soft_clamp_logvar;
   decltype(&kernels_generic::l2_decay) l2_decay;
+  decltype(&kernels_generic::w2_diag_gaussian) w2_diag_gaussian;
   decltype(&kernels_generic::tanh_gaussian_sample) tanh_gaussian_sample;
   decltype(&kernels_generic::tanh_gaussian_backward) tanh_gaussian_backward;
 };
@@ -37,7 +38,8 @@ struct KernelTable {
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
         &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
-        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay, &ns::tanh_gaussian_sample,                 \
+        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay, &ns::w2_diag_gaussian,                     \
+        &ns::tanh_gaussian_sample,                                                                           \
         &ns::tanh_gaussian_backward                                                                          \
   }
 
@@ -103,6 +105,10 @@ void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar*
 }
 double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
   return kernels().l2_decay(w, grad, n, decay);
+}
+double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d,
+                        Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q, Scalar* d_sd_q) {
+  return kernels().w2_diag_gaussian(mu_p, sd_p, mu_q, sd_q, d, eps, weight, d_mu_p, d_sd_p, d_mu_q, d_sd_q);
 }
 void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
                           Scalar log_std_max, Scalar* action, Scalar* log_pi) {

@@ -56,6 +56,13 @@ void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::siz
 double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
                     int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch);
 
+// 2-Wasserstein distance between diagonal Gaussians p = N(mu_p, diag sd_p^2)
+// and q (USB-PO Eq. 11): W2 = sqrt(||mu_p - mu_q||^2 + ||sd_p - sd_q||^2 + eps),
+// each vector (d). With weight != 0, adds weight * dW2/d(.) into the non-null
+// gradient buffers (d each).
+double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d,
+                        Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q, Scalar* d_sd_q);
+
 // L2 weight decay term: returns decay / 2 sum(w^2) over n weights and, when
 // grad is non-null, adds decay w to it.
 double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);

@@ -28,6 +28,9 @@
                       int out, int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min,            \
                       Scalar* scratch);                                                                    \
   double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);                            \
+  double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d, \
+                          Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q,        \
+                          Scalar* d_sd_q);                                                                 \
   void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,       \
                             Scalar log_std_max, Scalar* action, Scalar* log_pi);                           \
   void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,    \

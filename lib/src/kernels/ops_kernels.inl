@@ -227,6 +227,30 @@ double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* ma
   return loss;
 }
 
+double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d,
+                        Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q, Scalar* d_sd_q) {
+  double squared = eps;
+  for (int k = 0; k < d; ++k) {
+    const double dm = static_cast<double>(mu_p[k]) - mu_q[k];
+    const double ds = static_cast<double>(sd_p[k]) - sd_q[k];
+    squared += dm * dm + ds * ds;
+  }
+  const double w2 = std::sqrt(squared);
+  if (weight != 0) {
+    // dW2/dmu_p = (mu_p - mu_q) / W2, dW2/dmu_q = -(mu_p - mu_q) / W2; likewise for sd.
+    const double scale = weight / w2;
+    for (int k = 0; k < d; ++k) {
+      const float gm = static_cast<float>(scale * (static_cast<double>(mu_p[k]) - mu_q[k]));
+      const float gs = static_cast<float>(scale * (static_cast<double>(sd_p[k]) - sd_q[k]));
+      if (d_mu_p) d_mu_p[k] += gm;
+      if (d_mu_q) d_mu_q[k] -= gm;
+      if (d_sd_p) d_sd_p[k] += gs;
+      if (d_sd_q) d_sd_q[k] -= gs;
+    }
+  }
+  return w2;
+}
+
 double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay) {
   const Eigen::Map<const Eigen::ArrayXf> weights(w, static_cast<Eigen::Index>(n));
   if (grad) Eigen::Map<Eigen::ArrayXf>(grad, static_cast<Eigen::Index>(n)) += decay * weights;
