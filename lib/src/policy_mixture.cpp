@@ -40,6 +40,11 @@ Status PolicyMixture::begin_epoch(std::int32_t epoch) {
     return Status::error(StatusCode::kInvalidArgument, "policy epoch %d does not follow epoch %d", epoch,
                          first_epoch_ + count_ - 1);
   }
+  if (count_ == config_.max_epochs) {  // drop the oldest; its share is alpha^(max_epochs - 1)
+    ++head_;
+    ++first_epoch_;
+    --count_;
+  }
   // PMAC: w_old <- alpha w_old; w_new = (1 - alpha) / alpha * sum(w_old after scaling).
   double scaled_sum = 0;
   for (int i = 0; i < count_; ++i) {
@@ -47,11 +52,6 @@ Status PolicyMixture::begin_epoch(std::int32_t epoch) {
     scaled_sum += weights_[head_ + i];
   }
   const double newest = (1.0 - config_.alpha) / config_.alpha * scaled_sum;
-  if (count_ == config_.max_epochs) {  // drop the oldest; its share is alpha^max_epochs
-    ++head_;
-    ++first_epoch_;
-    --count_;
-  }
   if (head_ + count_ == 2 * config_.max_epochs) {  // slide the window back to the start
     std::copy(weights_ + head_, weights_ + head_ + count_, weights_);
     head_ = 0;
