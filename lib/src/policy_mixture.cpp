@@ -58,6 +58,9 @@ Status PolicyMixture::begin_epoch(std::int32_t epoch) {
   }
   weights_[head_ + count_] = newest;
   ++count_;
+  // Keep the total at 1 (it is already, unless an epoch was dropped).
+  const double sum = scaled_sum + newest;
+  for (int i = 0; i < count_; ++i) weights_[head_ + i] /= sum;
   return Status::ok();
 }
 

@@ -16,7 +16,8 @@ namespace usbpo {
 
 struct PolicyMixtureConfig {
   double alpha = 0.9;     // decay of earlier policies
-  int max_epochs = 4096;  // epochs kept; the oldest (weight ~ alpha^max_epochs) is dropped
+  int max_epochs = 4096;  // epochs kept; beyond, the oldest (weight ~ alpha^max_epochs) is dropped
+                          // and the rest renormalised to sum 1
 };
 
 class PolicyMixture {
