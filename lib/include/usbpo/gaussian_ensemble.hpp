@@ -110,6 +110,7 @@ class GaussianEnsemble {
   Scalar* max_logvar() { return params_ + net_.total_params(); }
   Scalar* min_logvar() { return params_ + net_.total_params() + output_dim(); }
   Normalizer& normalizer() { return normalizer_; }
+  const Normalizer& normalizer() const { return normalizer_; }
   Adam& optimizer() { return adam_; }
   const int* elite_indices() const { return elites_; }
   int elite_count() const { return config_.elites; }

@@ -1,0 +1,202 @@
+#include "usbpo/w2_fine_tune.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "usbpo/ops.hpp"
+
+namespace usbpo {
+namespace {
+
+inline double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// Normalised [obs; act] columns: (in x n).
+void normalise(const Scalar* obs, const Scalar* act, int obs_dim, int act_dim, int n, const Scalar* mean,
+               const Scalar* std, Scalar* out) {
+  const int in = obs_dim + act_dim;
+  for (int i = 0; i < n; ++i) {
+    const Scalar* o = obs + static_cast<std::size_t>(i) * obs_dim;
+    const Scalar* a = act + static_cast<std::size_t>(i) * act_dim;
+    Scalar* x = out + static_cast<std::size_t>(i) * in;
+    for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
+    for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
+  }
+}
+
+}  // namespace
+
+Status W2FineTune::place(const W2FineTuneConfig& c, const GaussianEnsemble& model, Arena& arena) {
+  if (c.batch < 1 || c.max_steps < 0 || c.patience < 1 || !(c.learning_rate > 0) || !(c.eps >= 0)) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "USB-PO phase 2 needs batch >= 1, max_steps >= 0, patience >= 1, lr > 0, eps >= 0");
+  }
+  if (!c.use_shift && !c.use_bias) {
+    return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 with neither the shift nor the bias term");
+  }
+  const EnsembleMlp& net = model.network();
+  if (net.members() < 2) return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 needs >= 2 members");
+  config_ = c;
+  members_ = net.members();
+  out_ = model.output_dim();
+  in_ = model.input_dim();
+  obs_dim_ = model.config().obs_dim;
+  act_dim_ = model.config().act_dim;
+  param_count_ = model.param_count();
+  AdamConfig adam;
+  adam.learning_rate = c.learning_rate;
+  USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, arena));
+  USBPO_RETURN_IF_ERROR(ws_.place(net, c.batch, false, arena));
+  const std::size_t n = static_cast<std::size_t>(c.batch);
+  const std::size_t block = static_cast<std::size_t>(members_) * out_ * n;
+  m1_params_ = arena.allocate<Scalar>(param_count_);
+  m1_mean_ = arena.allocate<Scalar>(in_);
+  m1_std_ = arena.allocate<Scalar>(in_);
+  best_ = arena.allocate<Scalar>(param_count_);
+  grads_ = arena.allocate<Scalar>(param_count_);
+  inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in_) * n);
+  p_mu_ = arena.allocate<Scalar>(static_cast<std::size_t>(out_) * n);
+  p_sd_ = arena.allocate<Scalar>(static_cast<std::size_t>(out_) * n);
+  lv_ = arena.allocate<Scalar>(block);
+  sd_ = arena.allocate<Scalar>(block);
+  d_mu_ = arena.allocate<Scalar>(block);
+  d_sd_ = arena.allocate<Scalar>(block);
+  k1_ = arena.allocate<int>(n);
+  k2_ = arena.allocate<int>(n);
+  if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for USB-PO phase 2");
+  return Status::ok();
+}
+
+std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const GaussianEnsemble& model) {
+  W2FineTune probe;
+  Arena measure;
+  if (!probe.place(config, model, measure).is_ok()) return 0;
+  return measure.used();
+}
+
+Status W2FineTune::init(const W2FineTuneConfig& config, const GaussianEnsemble& model, Arena& arena) {
+  if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "W2FineTune::init needs memory");
+  USBPO_RETURN_IF_ERROR(place(config, model, arena));
+  has_backup_ = false;
+  return Status::ok();
+}
+
+void W2FineTune::backup(const GaussianEnsemble& model) {
+  std::copy(model.params(), model.params() + param_count_, m1_params_);
+  std::copy(model.normalizer().mean(), model.normalizer().mean() + in_, m1_mean_);
+  std::copy(model.normalizer().std(), model.normalizer().std() + in_, m1_std_);
+  has_backup_ = true;
+}
+
+void W2FineTune::draw_members(int n, Rng& rng, int* k1, int* k2) const {
+  for (int i = 0; i < n; ++i) {
+    k1[i] = static_cast<int>(rng.uniform_int(static_cast<std::uint32_t>(members_)));
+    k2[i] = static_cast<int>(rng.uniform_int(static_cast<std::uint32_t>(members_)));
+  }
+}
+
+Scalar W2FineTune::objective(GaussianEnsemble& model, const W2Batch& batch, bool with_gradients, Scalar* shift_out,
+                             Scalar* bias_out) {
+  const EnsembleMlp& net = model.network();
+  const int n = std::min(batch.n, config_.batch);
+  const int out = out_, members = members_;
+  const std::size_t mlp = net.total_params();
+  // M1^k1: mean and std per sample, from the backup with its own normaliser and bounds.
+  if (config_.use_shift) {
+    normalise(batch.obs, batch.act, obs_dim_, act_dim_, n, m1_mean_, m1_std_, inputs_);
+    MlpOps::forward(net, m1_params_, inputs_, 0, n, ws_, 0, members);
+    for (int i = 0; i < n; ++i) {
+      const Scalar* col = ws_.output(batch.k1[i]) + static_cast<std::size_t>(i) * 2 * out;
+      ops::soft_clamp_logvar(col, m1_params_ + mlp, m1_params_ + mlp + out, out, 1, p_sd_ + static_cast<std::size_t>(i) * out);
+      for (int d = 0; d < out; ++d) {
+        p_mu_[static_cast<std::size_t>(i) * out + d] = col[d];
+        p_sd_[static_cast<std::size_t>(i) * out + d] = std::exp(0.5f * p_sd_[static_cast<std::size_t>(i) * out + d]);
+      }
+    }
+  }
+  // M2: every member on every sample (the bias term compares k2 with all others).
+  normalise(batch.obs, batch.act, obs_dim_, act_dim_, n, model.normalizer().mean(), model.normalizer().std(), inputs_);
+  MlpOps::forward(net, model.params(), inputs_, 0, n, ws_, 0, members);
+  const Scalar* max_lv = model.params() + mlp;
+  const Scalar* min_lv = max_lv + out;
+  const std::size_t per_member = static_cast<std::size_t>(out) * n;
+  for (int b = 0; b < members; ++b) {
+    ops::soft_clamp_logvar(ws_.output(b), max_lv, min_lv, out, n, lv_ + b * per_member);
+    for (std::size_t k = 0; k < per_member; ++k) sd_[b * per_member + k] = std::exp(0.5f * lv_[b * per_member + k]);
+  }
+  if (with_gradients) {
+    std::fill(d_mu_, d_mu_ + members * per_member, 0.0f);
+    std::fill(d_sd_, d_sd_ + members * per_member, 0.0f);
+  }
+  auto mu = [&](int b, int i) { return ws_.output(b) + static_cast<std::size_t>(i) * 2 * out; };
+  auto sd = [&](int b, int i) { return sd_ + b * per_member + static_cast<std::size_t>(i) * out; };
+  auto dmu = [&](int b, int i) { return with_gradients ? d_mu_ + b * per_member + static_cast<std::size_t>(i) * out : nullptr; };
+  auto dsd = [&](int b, int i) { return with_gradients ? d_sd_ + b * per_member + static_cast<std::size_t>(i) * out : nullptr; };
+  const Scalar w_shift = with_gradients ? 1.0f / n : 0.0f;
+  const Scalar w_bias = with_gradients ? 1.0f / (static_cast<Scalar>(n) * (members - 1)) : 0.0f;
+  double shift = 0, bias = 0;
+  for (int i = 0; i < n; ++i) {
+    const int k2 = batch.k2[i];
+    if (config_.use_shift) {
+      // Model shift: W2(M1^k1, M2^k2), gradients into M2^k2 only (M1 is fixed).
+      shift += ops::w2_diag_gaussian(p_mu_ + static_cast<std::size_t>(i) * out, p_sd_ + static_cast<std::size_t>(i) * out,
+                                     mu(k2, i), sd(k2, i), out, config_.eps, w_shift, nullptr, nullptr, dmu(k2, i),
+                                     dsd(k2, i));
+    }
+    if (config_.use_bias) {
+      // Model bias: mean over b != k2 of W2(M2^k2, M2^b).
+      double sum = 0;
+      for (int b = 0; b < members; ++b) {
+        if (b == k2) continue;
+        sum += ops::w2_diag_gaussian(mu(k2, i), sd(k2, i), mu(b, i), sd(b, i), out, config_.eps, w_bias, dmu(k2, i),
+                                     dsd(k2, i), dmu(b, i), dsd(b, i));
+      }
+      bias += sum / (members - 1);
+    }
+  }
+  shift /= n;
+  bias /= n;
+  if (shift_out) *shift_out = static_cast<Scalar>(shift);
+  if (bias_out) *bias_out = static_cast<Scalar>(bias);
+  if (with_gradients) {
+    // Through sd = exp(lv / 2) and the soft clamp into the raw outputs and the bounds.
+    Scalar* d_max = grads_ + mlp;
+    Scalar* d_min = d_max + out;
+    std::fill(d_max, d_max + 2 * out, 0.0f);
+    for (int b = 0; b < members; ++b) {
+      const Scalar* y = ws_.output(b);
+      Scalar* dy = ws_.output_grad(b);
+      for (int i = 0; i < n; ++i) {
+        for (int d = 0; d < out; ++d) {
+          const std::size_t k = b * per_member + static_cast<std::size_t>(i) * out + d;
+          const double raw = y[static_cast<std::size_t>(i) * 2 * out + out + d];
+          const double u = static_cast<double>(max_lv[d]) - raw;
+          const double v = max_lv[d] - softplus(u) - min_lv[d];
+          const double s1 = sigmoid(u), s2 = sigmoid(v);
+          const double d_lv = d_sd_[k] * 0.5 * sd_[k];
+          dy[static_cast<std::size_t>(i) * 2 * out + d] = d_mu_[k];
+          dy[static_cast<std::size_t>(i) * 2 * out + out + d] = static_cast<Scalar>(d_lv * s1 * s2);
+          d_max[d] += static_cast<Scalar>(d_lv * s2 * (1.0 - s1));
+          d_min[d] += static_cast<Scalar>(d_lv * (1.0 - s2));
+        }
+      }
+    }
+    MlpOps::backward(net, model.params(), ws_, 0, members, grads_, false, false);
+  }
+  return static_cast<Scalar>(shift + bias);
+}
+
+Status W2FineTune::step_once(GaussianEnsemble& model, const W2Batch& batch) {
+  objective(model, batch, true, nullptr, nullptr);
+  adam_.step(model.params(), grads_);
+  if (!all_finite(model.params(), param_count_)) {
+    return Status::error(StatusCode::kNonFinite, "USB-PO phase 2 made the model parameters non-finite");
+  }
+  return Status::ok();
+}
+
+Scalar W2FineTune::validate(GaussianEnsemble& model, const W2Batch& validation, Scalar* shift, Scalar* bias) {
+  return objective(model, validation, false, shift, bias);
+}
+
+}  // namespace usbpo
