@@ -138,6 +138,11 @@ Status ReplayStore::sample_uniform(Rng& rng, int count, int* slots) const {
   return Status::ok();
 }
 
+void ReplayStore::live_slots(int* slots) const {
+  const std::int64_t first = oldest_live();
+  for (int i = 0; i < size_; ++i) slots[i] = slot_of(first + i);
+}
+
 int ReplayStore::epoch_size(std::int32_t e) const {
   const std::int64_t first = oldest_live();
   for (int k = 0; k < epoch_count_; ++k) {

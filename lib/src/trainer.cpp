@@ -1,5 +1,8 @@
 #include "usbpo/trainer.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "usbpo/action_scaling.hpp"
 #include "usbpo/mixed_batch.hpp"
 
@@ -8,8 +11,33 @@ namespace usbpo {
 const char* algorithm_name(Algorithm algorithm) {
   switch (algorithm) {
     case Algorithm::kSac: return "sac";
+    case Algorithm::kMbpo: return "mbpo";
+    case Algorithm::kUsbpo: return "usbpo";
+    case Algorithm::kPmac: return "pmac";
+    case Algorithm::kUsbpoPmac: return "usbpo+pmac";
   }
   return "unknown";
+}
+
+bool parse_algorithm(const char* name, Algorithm* algorithm) {
+  for (Algorithm a : {Algorithm::kSac, Algorithm::kMbpo, Algorithm::kUsbpo, Algorithm::kPmac, Algorithm::kUsbpoPmac}) {
+    if (std::strcmp(name, algorithm_name(a)) == 0) {
+      *algorithm = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool uses_model(Algorithm a) { return a != Algorithm::kSac; }
+bool uses_phase_two(Algorithm a) { return a == Algorithm::kUsbpo || a == Algorithm::kUsbpoPmac; }
+bool uses_policy_mixture(Algorithm a) { return a == Algorithm::kPmac || a == Algorithm::kUsbpoPmac; }
+
+int Trainer::model_store_capacity(const TrainerConfig& c) {
+  const double rounds_per_epoch = static_cast<double>(c.epoch_length) / std::max(1, c.model_train_freq);
+  const double capacity = static_cast<double>(c.model_retain_epochs) * std::max(1, c.rollout_schedule.k_max) *
+                          c.rollout_batch * std::max(1.0, rounds_per_epoch);
+  return static_cast<int>(std::min(capacity, 2.0e9));
 }
 
 Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& arena) {
@@ -37,6 +65,36 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& a
   env_action_ = arena.allocate<Scalar>(act_dim);
   slots_ = arena.allocate<int>(static_cast<std::size_t>(config_.sac.batch));
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the trainer");
+  if (!uses_model(c.algorithm)) return Status::ok();
+  if (c.model_train_freq < 1 || c.rollout_batch < 1 || c.model_retain_epochs < 1 || !(c.real_ratio >= 0) ||
+      !(c.real_ratio <= 1) || c.policy_epoch_length < 1) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "model-based training needs model_train_freq, rollout_batch, model_retain_epochs, "
+                         "policy_epoch_length >= 1 and real_ratio in [0, 1]");
+  }
+  config_.model.obs_dim = obs_dim;
+  config_.model.act_dim = act_dim;
+  config_.model.max_samples = c.replay_capacity;
+  ReplayConfig model_replay;
+  model_replay.obs_dim = obs_dim;
+  model_replay.act_dim = act_dim;
+  model_replay.capacity = model_store_capacity(c);
+  USBPO_RETURN_IF_ERROR(model_store_.place(model_replay, arena));
+  USBPO_RETURN_IF_ERROR(rollouts_.place(c.rollout_batch, obs_dim, act_dim, arena));
+  PolicyMixtureConfig mixture;
+  mixture.alpha = c.pmac_alpha;
+  USBPO_RETURN_IF_ERROR(mixture_.place(mixture, arena));
+  const std::size_t w2_batch = static_cast<std::size_t>(c.w2.batch);
+  model_slots_ = arena.allocate<int>(static_cast<std::size_t>(c.replay_capacity));
+  // Rollout starts, phase-2 batches and elite checks share this scratch.
+  start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max({c.rollout_batch, c.w2.batch, 5000})));
+  w2_obs_ = arena.allocate<Scalar>(w2_batch * obs_dim);
+  w2_act_ = arena.allocate<Scalar>(w2_batch * act_dim);
+  val_obs_ = arena.allocate<Scalar>(w2_batch * obs_dim);
+  val_act_ = arena.allocate<Scalar>(w2_batch * act_dim);
+  val_k1_ = arena.allocate<int>(w2_batch);
+  val_k2_ = arena.allocate<int>(w2_batch);
+  if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the model-based trainer");
   return Status::ok();
 }
 
@@ -44,7 +102,13 @@ std::size_t Trainer::bytes_needed(const TrainerConfig& config, int obs_dim, int 
   Trainer probe;
   Arena measure;
   if (!probe.place(config, obs_dim, act_dim, measure).is_ok()) return 0;
-  return measure.used() + Sac::bytes_needed(probe.config_.sac);
+  std::size_t bytes = measure.used() + Sac::bytes_needed(probe.config_.sac);
+  if (uses_model(config.algorithm)) {
+    const std::size_t model = GaussianEnsemble::bytes_needed(probe.config_.model);
+    if (model == 0) return 0;
+    bytes += model + W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model);
+  }
+  return bytes;
 }
 
 Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena) {
@@ -66,8 +130,71 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   Rng init_rng = rng_.split();
   eval_rng_ = rng_.split();
   USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
+  if (uses_model(config_.algorithm)) {
+    USBPO_RETURN_IF_ERROR(model_.init(config_.model, arena, init_rng));
+    USBPO_RETURN_IF_ERROR(w2_.init(config_.w2, model_, arena));
+  }
+  policy_epoch_ = -1;
   progress_ = TrainerProgress();
   return start_episode();
+}
+
+Status Trainer::sample_real(int count, int* slots) {
+  if (uses_policy_mixture(config_.algorithm)) {
+    return real_.sample_by_epoch_weights(rng_, mixture_.weights(), mixture_.first_epoch(), mixture_.count(), count,
+                                         slots);
+  }
+  return real_.sample_uniform(rng_, count, slots);
+}
+
+Status Trainer::model_round() {
+  ModelRoundReport& report = progress_.model;
+  const bool phase_two = uses_phase_two(config_.algorithm) && report.round > 0;
+  const TransitionView real{real_.obs_data(), real_.act_data(), real_.reward_data(), real_.next_obs_data()};
+  // Training set: all real data (MBPO), or a resample by the policy mixture (PMAC).
+  const int n = real_.size();
+  if (uses_policy_mixture(config_.algorithm)) {
+    USBPO_RETURN_IF_ERROR(sample_real(n, model_slots_));
+  } else {
+    real_.live_slots(model_slots_);
+  }
+  if (phase_two) w2_.backup(model_);  // M1: the whole ensemble before the MLE update
+  USBPO_RETURN_IF_ERROR(model_.train(real, model_slots_, n, rng_, &report.mle));
+  report.phase_two = false;
+  if (phase_two && model_store_.size() > 0) {
+    // Phase 2 trains on (s, a) from the model store (samples of d_M1^pi1) and
+    // validates on real pairs fixed for this round.
+    const int batch = config_.w2.batch;
+    USBPO_RETURN_IF_ERROR(real_.sample_uniform(rng_, batch, start_slots_));
+    real_.gather(start_slots_, batch, val_obs_, val_act_, nullptr, nullptr, nullptr);
+    w2_.draw_members(batch, rng_, val_k1_, val_k2_);
+    const W2Batch validation{val_obs_, val_act_, val_k1_, val_k2_, batch};
+    auto sample_batch = [&](W2Batch* out) {
+      USBPO_RETURN_IF_ERROR(model_store_.sample_uniform(rng_, batch, start_slots_));
+      model_store_.gather(start_slots_, batch, w2_obs_, w2_act_, nullptr, nullptr, nullptr);
+      *out = W2Batch{w2_obs_, w2_act_, nullptr, nullptr, batch};
+      return Status::ok();
+    };
+    USBPO_RETURN_IF_ERROR(w2_.run(model_, sample_batch, validation, rng_, &report.w2));
+    // Recompute the elites of the fine-tuned model on real transitions.
+    const int check = std::min(n, 5000);
+    USBPO_RETURN_IF_ERROR(real_.sample_uniform(rng_, check, model_slots_));
+    Scalar mse[64];
+    model_.holdout_mse(real, model_slots_, check, mse);
+    model_.select_elites(mse);
+    report.phase_two = true;
+  }
+  // Branched rollouts from real start states with the current rollout length.
+  const int epoch = static_cast<int>((progress_.env_steps - config_.start_steps) / config_.epoch_length);
+  const int length = rollout_length(config_.rollout_schedule, epoch);
+  const int starts = config_.rollout_batch;
+  USBPO_RETURN_IF_ERROR(sample_real(starts, start_slots_));
+  real_.gather(start_slots_, starts, rollouts_.start_states(), nullptr, nullptr, nullptr, nullptr);
+  USBPO_RETURN_IF_ERROR(rollouts_.run(starts, length, sac_, model_, *env_, model_store_,
+                                      static_cast<std::int32_t>(report.round), rng_, &report.rollouts));
+  report.model_store_size = model_store_.size();
+  ++report.round;
+  return Status::ok();
 }
 
 Status Trainer::start_episode() {
@@ -77,8 +204,10 @@ Status Trainer::start_episode() {
 
 Status Trainer::train_agent() {
   for (int g = 0; g < config_.updates_per_step; ++g) {
-    // Model-free SAC: no model store, so every batch is real data.
-    USBPO_RETURN_IF_ERROR(fill_mixed_batch(real_, nullptr, 1.0f, rng_, slots_, sac_));
+    // Real and model data by real_ratio (all real before the first rollouts, and for SAC).
+    const bool model_based = uses_model(config_.algorithm);
+    USBPO_RETURN_IF_ERROR(fill_mixed_batch(real_, model_based ? &model_store_ : nullptr,
+                                           model_based ? config_.real_ratio : 1.0f, rng_, slots_, sac_));
     USBPO_RETURN_IF_ERROR(sac_.update(rng_, &progress_.sac));
     ++progress_.gradient_updates;
   }
@@ -95,7 +224,12 @@ Status Trainer::step(TrainerProgress* progress) {
   scale_action(action_, env_->action_low(), env_->action_high(), act_dim, env_action_);
   StepResult result;
   USBPO_RETURN_IF_ERROR(env_->step(env_action_, next_obs_, &result));
-  const std::int32_t epoch = static_cast<std::int32_t>(progress_.env_steps / config_.epoch_length);
+  // Real transitions are tagged with their policy epoch (PMAC weighs them by it).
+  const std::int32_t epoch = static_cast<std::int32_t>(progress_.env_steps / config_.policy_epoch_length);
+  if (uses_policy_mixture(config_.algorithm) && epoch != policy_epoch_) {
+    USBPO_RETURN_IF_ERROR(mixture_.begin_epoch(epoch));
+    policy_epoch_ = epoch;
+  }
   // Time-limit truncation is not a terminal: the critic keeps bootstrapping.
   USBPO_RETURN_IF_ERROR(real_.store(obs_, action_, result.reward, next_obs_, result.terminated, epoch));
   ++progress_.env_steps;
@@ -108,6 +242,12 @@ Status Trainer::step(TrainerProgress* progress) {
     USBPO_RETURN_IF_ERROR(start_episode());
   } else {
     for (int d = 0; d < env_->obs_dim(); ++d) obs_[d] = next_obs_[d];
+  }
+  progress_.model_round = false;
+  if (uses_model(config_.algorithm) && progress_.env_steps >= config_.start_steps &&
+      (progress_.env_steps - config_.start_steps) % config_.model_train_freq == 0) {
+    USBPO_RETURN_IF_ERROR(model_round());
+    progress_.model_round = true;
   }
   if (real_.size() >= config_.update_after) USBPO_RETURN_IF_ERROR(train_agent());
   if (progress) *progress = progress_;

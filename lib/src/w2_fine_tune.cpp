@@ -26,7 +26,7 @@ void normalise(const Scalar* obs, const Scalar* act, int obs_dim, int act_dim, i
 
 }  // namespace
 
-Status W2FineTune::place(const W2FineTuneConfig& c, const GaussianEnsemble& model, Arena& arena) {
+Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Arena& arena) {
   if (c.batch < 1 || c.max_steps < 0 || c.patience < 1 || !(c.learning_rate > 0) || !(c.eps >= 0)) {
     return Status::error(StatusCode::kInvalidArgument,
                          "USB-PO phase 2 needs batch >= 1, max_steps >= 0, patience >= 1, lr > 0, eps >= 0");
@@ -34,15 +34,23 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const GaussianEnsemble& mode
   if (!c.use_shift && !c.use_bias) {
     return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 with neither the shift nor the bias term");
   }
-  const EnsembleMlp& net = model.network();
-  if (net.members() < 2) return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 needs >= 2 members");
+  if (m.members < 2) return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 needs >= 2 members");
+  MlpShape shape;  // the Gaussian ensemble's network (see GaussianEnsemble::place)
+  shape.members = m.members;
+  shape.input_dim = m.obs_dim + m.act_dim;
+  shape.output_dim = 2 * (m.obs_dim + 1);
+  shape.hidden_layers = m.hidden_layers;
+  shape.hidden_width = m.hidden_width;
+  shape.activation = m.activation;
+  USBPO_RETURN_IF_ERROR(net_.configure(shape));
+  const EnsembleMlp& net = net_;
   config_ = c;
-  members_ = net.members();
-  out_ = model.output_dim();
-  in_ = model.input_dim();
-  obs_dim_ = model.config().obs_dim;
-  act_dim_ = model.config().act_dim;
-  param_count_ = model.param_count();
+  members_ = m.members;
+  out_ = m.obs_dim + 1;
+  in_ = m.obs_dim + m.act_dim;
+  obs_dim_ = m.obs_dim;
+  act_dim_ = m.act_dim;
+  param_count_ = net.total_params() + 2 * static_cast<std::size_t>(out_);
   AdamConfig adam;
   adam.learning_rate = c.learning_rate;
   USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, arena));
@@ -67,7 +75,7 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const GaussianEnsemble& mode
   return Status::ok();
 }
 
-std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const GaussianEnsemble& model) {
+std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model) {
   W2FineTune probe;
   Arena measure;
   if (!probe.place(config, model, measure).is_ok()) return 0;
@@ -76,7 +84,10 @@ std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const Gauss
 
 Status W2FineTune::init(const W2FineTuneConfig& config, const GaussianEnsemble& model, Arena& arena) {
   if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "W2FineTune::init needs memory");
-  USBPO_RETURN_IF_ERROR(place(config, model, arena));
+  USBPO_RETURN_IF_ERROR(place(config, model.config(), arena));
+  if (model.param_count() != param_count_) {
+    return Status::error(StatusCode::kDimensionMismatch, "USB-PO phase 2 sized for another ensemble");
+  }
   has_backup_ = false;
   return Status::ok();
 }

@@ -34,8 +34,7 @@ struct PhaseTwo {
     arena = Arena(memory.data(), memory.size());
     Rng rng(1);
     EXPECT_TRUE(model.init(c, arena, rng).is_ok());
-    std::vector<unsigned char>().swap(extra);
-    extra.resize(W2FineTune::bytes_needed(config, model));
+    extra.resize(W2FineTune::bytes_needed(config, model.config()));
     tuner_arena = Arena(extra.data(), extra.size());
     EXPECT_TRUE(tuner.init(config, model, tuner_arena).is_ok());
     for (int i = 0; i < 2 * n; ++i) obs.push_back(rng.uniform(-1, 1));

@@ -64,6 +64,8 @@ class ReplayStore {
   const Scalar* next_obs_data() const { return next_obs_; }
   // Live transitions tagged with epoch e.
   int epoch_size(std::int32_t e) const;
+  // Write the slots of all live transitions, oldest first, into slots (size()).
+  void live_slots(int* slots) const;
 
  private:
   // Epoch e covers global insertion indices [begin, end).

@@ -2,8 +2,11 @@
 // and SAC together. One step() is one env step plus its gradient updates; the
 // host program (the usbpo CLI or a user's own) drives it and does the I/O.
 //
-// This version runs model-free SAC; the MBPO family (model training, branched
-// rollouts, USB-PO phase 2, PMAC weights) plugs into the same step().
+// Algorithms: model-free SAC, and the MBPO family on one loop: MBPO (model
+// rounds every model_train_freq steps, branched rollouts, SAC on real + model
+// data), USB-PO (MBPO plus phase 2 after every model round but the first) and
+// PMAC (real data weighted by the policy mixture for model training and
+// rollout starts), and USB-PO + PMAC.
 #pragma once
 
 #include <cstddef>
@@ -11,17 +14,27 @@
 
 #include "usbpo/arena.hpp"
 #include "usbpo/env.hpp"
+#include "usbpo/gaussian_ensemble.hpp"
+#include "usbpo/policy_mixture.hpp"
 #include "usbpo/replay_store.hpp"
 #include "usbpo/rng.hpp"
+#include "usbpo/rollouts.hpp"
 #include "usbpo/sac.hpp"
 #include "usbpo/status.hpp"
+#include "usbpo/w2_fine_tune.hpp"
 
 namespace usbpo {
 
-enum class Algorithm : std::uint8_t { kSac = 0 };
+enum class Algorithm : std::uint8_t { kSac = 0, kMbpo, kUsbpo, kPmac, kUsbpoPmac };
 
-// Name of an algorithm as the CLI spells it ("sac", ...).
+// Name of an algorithm as the CLI spells it ("sac", "mbpo", "usbpo", "pmac", "usbpo+pmac").
 const char* algorithm_name(Algorithm algorithm);
+// Parse a CLI name; false for an unknown one.
+bool parse_algorithm(const char* name, Algorithm* algorithm);
+// Traits of the algorithms.
+bool uses_model(Algorithm algorithm);
+bool uses_phase_two(Algorithm algorithm);
+bool uses_policy_mixture(Algorithm algorithm);
 
 struct TrainerConfig {
   Algorithm algorithm = Algorithm::kSac;
@@ -33,6 +46,26 @@ struct TrainerConfig {
   int epoch_length = 1000;       // env steps per epoch (evaluation after each)
   int eval_episodes = 5;         // deterministic episodes per evaluation
   SacConfig sac;                 // obs_dim / act_dim are taken from the env
+  // MBPO family (ignored by sac).
+  EnsembleConfig model;          // obs/act dims from the env, max_samples = replay_capacity
+  int model_train_freq = 250;    // env steps between model rounds (Humanoid 1000)
+  int rollout_batch = 100000;    // branched rollouts per model round
+  RolloutSchedule rollout_schedule;
+  int model_retain_epochs = 1;   // model store holds this many epochs of rollouts (Humanoid 5)
+  Scalar real_ratio = 0.05f;     // share of real data in SAC batches
+  W2FineTuneConfig w2;           // USB-PO phase 2
+  double pmac_alpha = 0.9;       // PMAC policy mixture
+  int policy_epoch_length = 250; // env steps per PMAC policy epoch
+};
+
+// What the last model round did (for logs and plots).
+struct ModelRoundReport {
+  std::int64_t round = 0;        // rounds so far
+  EnsembleTrainReport mle;       // phase 1
+  bool phase_two = false;        // phase 2 ran this round
+  W2Report w2;                   // phase 2
+  RolloutStats rollouts;
+  int model_store_size = 0;
 };
 
 // What the host shows and logs after each step.
@@ -44,7 +77,9 @@ struct TrainerProgress {
   Scalar last_episode_return = 0;  // of the last finished episode
   bool episode_finished = false;   // this step ended an episode
   bool epoch_finished = false;     // this step ended an epoch
+  bool model_round = false;        // this step ran a model round
   SacStats sac;                    // of the last update
+  ModelRoundReport model;          // of the last model round
 };
 
 class Trainer {
@@ -54,6 +89,8 @@ class Trainer {
   Status init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena);
   // Bytes init() takes for this configuration and env dims.
   static std::size_t bytes_needed(const TrainerConfig& config, int obs_dim, int act_dim);
+  // Transitions the model store holds: retain x k_max x rollout_batch x rounds per epoch.
+  static int model_store_capacity(const TrainerConfig& config);
 
   // One env step and its updates; never allocates.
   Status step(TrainerProgress* progress);
@@ -64,12 +101,17 @@ class Trainer {
   const TrainerProgress& progress() const { return progress_; }
   Sac& sac() { return sac_; }
   ReplayStore& real_store() { return real_; }
+  ReplayStore& model_store() { return model_store_; }
+  GaussianEnsemble& model() { return model_; }
   Rng& rng() { return rng_; }
 
  private:
   Status place(const TrainerConfig& config, int obs_dim, int act_dim, Arena& arena);
   Status start_episode();
   Status train_agent();
+  Status model_round();
+  // count real slots, uniformly or by the PMAC weights.
+  Status sample_real(int count, int* slots);
 
   TrainerConfig config_;
   Env* env_ = nullptr;
@@ -84,6 +126,21 @@ class Trainer {
   Scalar* action_ = nullptr;      // (act_dim) squashed
   Scalar* env_action_ = nullptr;  // (act_dim) scaled to the env's bounds
   int* slots_ = nullptr;          // (batch) sampled store slots
+  // MBPO family.
+  GaussianEnsemble model_;
+  W2FineTune w2_;
+  PolicyMixture mixture_;
+  Rollouts rollouts_;
+  ReplayStore model_store_;
+  int* model_slots_ = nullptr;    // (replay_capacity) training set of a model round
+  int* start_slots_ = nullptr;    // (rollout_batch) rollout starts
+  Scalar* w2_obs_ = nullptr;      // (obs_dim x w2.batch) phase-2 training pairs
+  Scalar* w2_act_ = nullptr;
+  Scalar* val_obs_ = nullptr;     // (obs_dim x w2.batch) phase-2 validation pairs
+  Scalar* val_act_ = nullptr;
+  int* val_k1_ = nullptr;         // (w2.batch) fixed member draws of the validation set
+  int* val_k2_ = nullptr;
+  std::int32_t policy_epoch_ = -1;
 };
 
 }  // namespace usbpo

@@ -49,7 +49,7 @@ class W2FineTune {
  public:
   // Carve the backup M1, the optimiser and the workspace for `model`.
   Status init(const W2FineTuneConfig& config, const GaussianEnsemble& model, Arena& arena);
-  static std::size_t bytes_needed(const W2FineTuneConfig& config, const GaussianEnsemble& model);
+  static std::size_t bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model);
 
   // Back up the whole ensemble (weights, log-variance bounds, normaliser) as M1.
   void backup(const GaussianEnsemble& model);
@@ -75,11 +75,12 @@ class W2FineTune {
   Adam& optimizer() { return adam_; }
 
  private:
-  Status place(const W2FineTuneConfig& config, const GaussianEnsemble& model, Arena& arena);
+  Status place(const W2FineTuneConfig& config, const EnsembleConfig& model, Arena& arena);
   Status step_once(GaussianEnsemble& model, const W2Batch& batch);
   Scalar validate(GaussianEnsemble& model, const W2Batch& validation, Scalar* shift, Scalar* bias);
 
   W2FineTuneConfig config_;
+  EnsembleMlp net_;              // the model's shape (the workspace points to it)
   int members_ = 0, out_ = 0, in_ = 0, obs_dim_ = 0, act_dim_ = 0;
   std::size_t param_count_ = 0;
   Adam adam_;

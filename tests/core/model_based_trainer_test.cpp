@@ -1,0 +1,191 @@
+// The MBPO family on the Trainer: rollout schedule, model store size,
+// rollouts stopping at terminals, every algorithm end to end without allocation.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "allocation_counter.hpp"
+#include "usbpo/pendulum.hpp"
+#include "usbpo/trainer.hpp"
+
+namespace usbpo {
+namespace {
+
+TEST(RolloutSchedule, MatchesMbposTable) {
+  const RolloutSchedule hopper{20, 150, 1, 15}, ant{20, 100, 1, 25}, pendulum{1, 15, 1, 1};
+  EXPECT_EQ(rollout_length(hopper, 0), 1);
+  EXPECT_EQ(rollout_length(hopper, 20), 1);
+  EXPECT_EQ(rollout_length(hopper, 85), 8);  // 1 + 65/130 * 14 = 8, floored
+  EXPECT_EQ(rollout_length(hopper, 149), 14);
+  EXPECT_EQ(rollout_length(hopper, 150), 15);
+  EXPECT_EQ(rollout_length(hopper, 500), 15);
+  EXPECT_EQ(rollout_length(ant, 60), 13);  // 1 + 40/80 * 24
+  EXPECT_EQ(rollout_length(pendulum, 7), 1);
+}
+
+TEST(ModelStore, SizedPerTheSchedule) {
+  TrainerConfig hopper;
+  hopper.rollout_schedule = {20, 150, 1, 15};
+  EXPECT_EQ(Trainer::model_store_capacity(hopper), 15 * 100000 * 4);  // one epoch of 4 rounds at k = 15
+  TrainerConfig humanoid;
+  humanoid.rollout_schedule = {20, 300, 1, 25};
+  humanoid.model_train_freq = 1000;
+  humanoid.model_retain_epochs = 5;
+  EXPECT_EQ(Trainer::model_store_capacity(humanoid), 5 * 25 * 100000);
+}
+
+// An env whose static termination ends every model sample at once.
+class AlwaysTerminal : public Env {
+ public:
+  const char* name() const override { return "always_terminal"; }
+  int obs_dim() const override { return 3; }
+  int act_dim() const override { return 1; }
+  const Scalar* action_low() const override { return &low_; }
+  const Scalar* action_high() const override { return &high_; }
+  int max_episode_steps() const override { return 10; }
+  Status reset(std::uint64_t, Scalar* obs) override {
+    for (int i = 0; i < 3; ++i) obs[i] = 0.1f;
+    return Status::ok();
+  }
+  Status step(const Scalar*, Scalar* next, StepResult* r) override {
+    for (int i = 0; i < 3; ++i) next[i] = 0.1f;
+    *r = StepResult();
+    return Status::ok();
+  }
+  bool can_terminate() const override { return true; }
+  bool is_terminal(const Scalar*) const override { return true; }
+
+ private:
+  Scalar low_ = -1, high_ = 1;
+};
+
+TEST(Rollouts, TerminatedSamplesAreNotContinued) {
+  EnsembleConfig ec;
+  ec.obs_dim = 3;
+  ec.act_dim = 1;
+  ec.members = 3;
+  ec.elites = 2;
+  ec.hidden_layers = 1;
+  ec.hidden_width = 8;
+  ec.max_samples = 10;
+  SacConfig sc;
+  sc.obs_dim = 3;
+  sc.act_dim = 1;
+  sc.hidden_width = 8;
+  sc.batch = 16;
+  ReplayConfig rc;
+  rc.obs_dim = 3;
+  rc.act_dim = 1;
+  rc.capacity = 1000;
+  std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(ec) + Sac::bytes_needed(sc) +
+                                    ReplayStore::bytes_needed(rc) + Rollouts::bytes_needed(50, 3, 1));
+  Arena arena(memory.data(), memory.size());
+  Rng rng(1);
+  GaussianEnsemble model;
+  Sac sac;
+  ReplayStore store;
+  Rollouts rollouts;
+  ASSERT_TRUE(model.init(ec, arena, rng).is_ok());
+  ASSERT_TRUE(sac.init(sc, arena, rng).is_ok());
+  ASSERT_TRUE(store.place(rc, arena).is_ok());
+  ASSERT_TRUE(rollouts.place(50, 3, 1, arena).is_ok());
+  for (int i = 0; i < 150; ++i) rollouts.start_states()[i] = 0.2f;
+  AlwaysTerminal env;
+  RolloutStats stats;
+  ASSERT_TRUE(rollouts.run(50, 5, sac, model, env, store, 0, rng, &stats).is_ok());
+  EXPECT_EQ(stats.length, 1);
+  EXPECT_EQ(stats.transitions, 50);
+  EXPECT_EQ(stats.terminated, 50);
+  EXPECT_EQ(store.size(), 50);
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(store.terminal(i));
+  // Pendulum never terminates: all samples run the full length.
+  Pendulum pendulum;
+  ASSERT_TRUE(rollouts.run(50, 4, sac, model, pendulum, store, 1, rng, &stats).is_ok());
+  EXPECT_EQ(stats.length, 4);
+  EXPECT_EQ(stats.transitions, 200);
+}
+
+TrainerConfig small_model_based(Algorithm algorithm) {
+  TrainerConfig c;
+  c.algorithm = algorithm;
+  c.seed = 3;
+  c.start_steps = 300;
+  c.update_after = 300;
+  c.updates_per_step = 2;
+  c.replay_capacity = 3000;
+  c.epoch_length = 500;
+  c.model_train_freq = 250;
+  c.rollout_batch = 400;
+  c.rollout_schedule = {1, 15, 1, 2};
+  c.sac.hidden_width = 32;
+  c.sac.batch = 64;
+  c.model.members = 3;
+  c.model.elites = 2;
+  c.model.hidden_layers = 2;
+  c.model.hidden_width = 32;
+  c.model.batch = 64;
+  c.model.max_epochs = 5;
+  c.w2.batch = 128;
+  c.w2.max_steps = 5;
+  return c;
+}
+
+class ModelBasedTrainer : public ::testing::TestWithParam<Algorithm> {};
+
+TEST_P(ModelBasedTrainer, RunsEndToEndWithoutAllocating) {
+  const TrainerConfig c = small_model_based(GetParam());
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, 3, 1));
+  ASSERT_GT(memory.size(), 0u);
+  Arena arena(memory.data(), memory.size());
+  Trainer trainer;
+  Status s = trainer.init(c, env, eval_env, arena);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  TrainerProgress p;
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(trainer.step(&p).is_ok());
+  EXPECT_TRUE(p.model_round);  // the first round right after exploration
+  int rounds = 1, phase_two_rounds = 0;
+  std::int64_t allocations = 0;
+  {
+    testing_support::NoAllocationScope scope;
+    for (int i = 300; i < 1050; ++i) {
+      if (!trainer.step(&p).is_ok()) FAIL();
+      rounds += p.model_round;
+      phase_two_rounds += p.model_round && p.model.phase_two;
+    }
+    allocations = scope.allocations();
+  }
+  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(rounds, 4);  // env steps 300, 550, 800, 1050
+  EXPECT_EQ(p.model.round, 4);
+  EXPECT_GT(trainer.model_store().size(), 400);
+  EXPECT_EQ(phase_two_rounds, uses_phase_two(c.algorithm) ? 3 : 0);  // every round but the first
+  if (uses_phase_two(c.algorithm)) {
+    EXPECT_LE(p.model.w2.j_after, p.model.w2.j_before);
+  }
+  Scalar mean = 0;
+  EXPECT_TRUE(trainer.evaluate(1, &mean).is_ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, ModelBasedTrainer,
+                         ::testing::Values(Algorithm::kMbpo, Algorithm::kUsbpo, Algorithm::kPmac,
+                                           Algorithm::kUsbpoPmac),
+                         [](const auto& info) {
+                           std::string name = algorithm_name(info.param);
+                           for (char& ch : name) ch = ch == '+' ? '_' : ch;
+                           return name;
+                         });
+
+TEST(Algorithms, NamesRoundTrip) {
+  for (const char* name : {"sac", "mbpo", "usbpo", "pmac", "usbpo+pmac"}) {
+    Algorithm a;
+    ASSERT_TRUE(parse_algorithm(name, &a)) << name;
+    EXPECT_STREQ(algorithm_name(a), name);
+  }
+  Algorithm a;
+  EXPECT_FALSE(parse_algorithm("ppo", &a));
+}
+
+}  // namespace
+}  // namespace usbpo
