@@ -49,22 +49,25 @@ std::string format(const char* fmt, double value) {
 }
 
 const std::vector<std::string> kLogColumns = {
-    "env_steps", "episode", "episode_return", "eval_return", "critic_loss", "actor_loss",
-    "alpha",     "entropy", "q_mean",         "steps_per_s", "wall_s"};
+    "env_steps", "episode",  "episode_return", "eval_return", "critic_loss", "actor_loss", "alpha",
+    "entropy",   "q_mean",   "steps_per_s",    "wall_s",      "model_holdout_mse", "model_shift",
+    "model_bias", "j_before", "j_after",       "phase2_steps", "rollout_length"};
 
 void print_usage() {
   std::fprintf(stderr,
                "usage: usbpo train --env NAME [--algo sac] [--steps N] [--seed S] [--out DIR]\n"
                "  --env NAME             %s\n"
                "  --mjcf FILE            run a MuJoCo task's rules on your own model file\n"
-               "  --algo sac             learning algorithm (model-based ones arrive with the trainer pipeline)\n"
+               "  --algo NAME            sac, mbpo, usbpo, pmac or usbpo+pmac\n"
                "  --steps N              env steps (default 15000)\n"
                "  --seed S               seed of everything random (default 0)\n"
                "  --out DIR              output directory (default runs/<env>-<algo>-<seed>)\n"
                "  overrides of the task defaults:\n"
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
-               "  --epoch-length N --eval-episodes N\n",
+               "  --epoch-length N --eval-episodes N\n"
+               "  model-based: --rollout-batch N --model-train-freq N --real-ratio X --w2-lr X\n"
+               "  --w2-terms both|shift|bias (USB-PO phase 2 ablations)\n",
                env_names().c_str());
 }
 
@@ -109,11 +112,12 @@ int train_command(int argc, char** argv) {
   const std::string env_name = args.get("env", "pendulum");
   const std::string mjcf_path = args.get("mjcf", "");
   const std::string algo_name = args.get("algo", "sac");
-  if (algo_name != "sac") {
-    std::fprintf(stderr, "usbpo train: unknown --algo '%s' (valid: sac)\n", algo_name.c_str());
+  Algorithm algorithm;
+  if (!parse_algorithm(algo_name.c_str(), &algorithm)) {
+    std::fprintf(stderr, "usbpo train: unknown --algo '%s' (valid: sac, mbpo, usbpo, pmac, usbpo+pmac)\n",
+                 algo_name.c_str());
     return 2;
   }
-  const Algorithm algorithm = Algorithm::kSac;
   TrainerConfig config = task_defaults(env_name, algorithm);
   const std::int64_t steps = args.get_int("steps", 15000);
   config.seed = static_cast<std::uint64_t>(args.get_int("seed", 0));
@@ -133,6 +137,13 @@ int train_command(int argc, char** argv) {
   config.sac.tau = static_cast<Scalar>(args.get_double("tau", config.sac.tau));
   config.sac.initial_alpha = static_cast<Scalar>(args.get_double("alpha", config.sac.initial_alpha));
   config.sac.target_entropy = static_cast<Scalar>(args.get_double("target-entropy", config.sac.target_entropy));
+  config.rollout_batch = static_cast<int>(args.get_int("rollout-batch", config.rollout_batch));
+  config.model_train_freq = static_cast<int>(args.get_int("model-train-freq", config.model_train_freq));
+  config.real_ratio = static_cast<Scalar>(args.get_double("real-ratio", config.real_ratio));
+  config.w2.learning_rate = static_cast<Scalar>(args.get_double("w2-lr", config.w2.learning_rate));
+  const std::string ablation = args.get("w2-terms", "both");
+  config.w2.use_shift = ablation != "bias";
+  config.w2.use_bias = ablation != "shift";
   if (!args.error().empty() || !args.check_all_used(&error)) {
     std::fprintf(stderr, "usbpo train: %s\n", args.error().empty() ? error.c_str() : args.error().c_str());
     return 2;
@@ -214,7 +225,15 @@ int train_command(int argc, char** argv) {
       train_returns.push_back(progress.last_episode_return);
       log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes),
                progress.last_episode_return, nan, sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy,
-               sac.q_mean, bar.steps_per_second(), wall});
+               sac.q_mean, bar.steps_per_second(), wall, nan, nan, nan, nan, nan, nan, nan});
+    }
+    if (progress.model_round) {
+      const ModelRoundReport& m = progress.model;
+      const bool p2 = m.phase_two;
+      log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
+               nan, nan, nan, bar.steps_per_second(), wall, m.mle.mean_holdout_mse, p2 ? m.w2.shift : nan,
+               p2 ? m.w2.bias : nan, p2 ? m.w2.j_before : nan, p2 ? m.w2.j_after : nan,
+               p2 ? static_cast<double>(m.w2.steps) : nan, static_cast<double>(m.rollouts.length)});
     }
     if (progress.epoch_finished || progress.env_steps == steps) {
       Scalar eval_return = 0;
@@ -224,18 +243,26 @@ int train_command(int argc, char** argv) {
       eval_steps.push_back(static_cast<double>(progress.env_steps));
       eval_returns.push_back(eval_return);
       log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, eval_return,
-               sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall});
+               sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall,
+               nan, nan, nan, nan, nan, nan, nan});
       save_policy();
       write_learning_curve(plot_path, env_name + " - " + algo_name + " (seed " + std::to_string(config.seed) + ")",
                            eval_steps, eval_returns, train_steps, train_returns, paper);
     }
-    bar.update(progress.env_steps,
-               {{"ret", format("%.1f", progress.last_episode_return)},
-                {"eval", std::isfinite(last_eval) ? format("%.1f", last_eval) : "-"},
-                {"critic", format("%.3g", sac.critic_loss)},
-                {"actor", format("%.3g", sac.actor_loss)},
-                {"alpha", format("%.3g", sac.alpha)}},
-               progress.epoch_finished);
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"ret", format("%.1f", progress.last_episode_return)},
+        {"eval", std::isfinite(last_eval) ? format("%.1f", last_eval) : "-"}};
+    if (uses_model(algorithm) && progress.model.round > 0) {
+      fields.push_back({"model", format("%.3g", progress.model.mle.mean_holdout_mse)});
+      if (progress.model.phase_two) {
+        fields.push_back({"shift/bias", format("%.3g", progress.model.w2.shift) + "/" +
+                                            format("%.3g", progress.model.w2.bias)});
+      }
+    }
+    fields.push_back({"critic", format("%.3g", sac.critic_loss)});
+    fields.push_back({"actor", format("%.3g", sac.actor_loss)});
+    fields.push_back({"alpha", format("%.3g", sac.alpha)});
+    bar.update(progress.env_steps, fields, progress.epoch_finished || progress.model_round);
   }
   bar.finish();
   log.close();
