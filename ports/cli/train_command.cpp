@@ -95,6 +95,43 @@ void write_learning_curve(const std::string& path, const std::string& title, con
   if (!write_svg_plot(path, spec, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
 }
 
+// Per-round model diagnostics (the USB-PO paper's Figures 3-4).
+struct ModelHistory {
+  std::vector<double> steps, holdout_mse, j_before, j_after, shift, bias;
+  void add(double env_steps, const ModelRoundReport& m) {
+    steps.push_back(env_steps);
+    holdout_mse.push_back(m.mle.mean_holdout_mse);
+    const double nan = NAN;
+    j_before.push_back(m.phase_two ? m.w2.j_before : nan);
+    j_after.push_back(m.phase_two ? m.w2.j_after : nan);
+    shift.push_back(m.phase_two ? m.w2.shift : nan);
+    bias.push_back(m.phase_two ? m.w2.bias : nan);
+  }
+};
+
+// Writes the model diagnostics as a 2x2 panel SVG.
+void write_model_plot(const std::string& path, const std::string& title, const ModelHistory& h, bool phase_two) {
+  auto panel = [&](const char* name, std::vector<PlotSeries> series) {
+    PlotSpec spec;
+    spec.title = name;
+    spec.x_label = "env steps";
+    spec.width = 520;
+    spec.height = 320;
+    spec.series = std::move(series);
+    return spec;
+  };
+  std::vector<PlotSpec> panels = {panel("model holdout MSE (elites)", {{"holdout MSE", h.steps, h.holdout_mse, "", false, true}})};
+  if (phase_two) {
+    panels.push_back(panel("phase-2 objective J on real pairs",
+                           {{"J after phase 1", h.steps, h.j_before, "#ff7f0e", false, true},
+                            {"J after phase 2", h.steps, h.j_after, "#1f77b4", false, true}}));
+    panels.push_back(panel("model shift W2(M1, M2)", {{"shift", h.steps, h.shift, "#2ca02c", false, true}}));
+    panels.push_back(panel("model bias (ensemble W2)", {{"bias", h.steps, h.bias, "#9467bd", false, true}}));
+  }
+  std::string error;
+  if (!write_svg_panels(path, title, panels, 2, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
+}
+
 }  // namespace
 
 int train_command(int argc, char** argv) {
@@ -194,6 +231,8 @@ int train_command(int argc, char** argv) {
   const std::string policy_path = out + "/policy.usbpo";
   const std::string plot_path = out + "/learning_curve.svg";
   std::vector<double> eval_steps, eval_returns, train_steps, train_returns;
+  ModelHistory model_history;
+  const std::string model_plot_path = out + "/model_diagnostics.svg";
   double last_eval = NAN;
   ProgressBar bar(steps);
   const double start = now_seconds();
@@ -229,6 +268,9 @@ int train_command(int argc, char** argv) {
     }
     if (progress.model_round) {
       const ModelRoundReport& m = progress.model;
+      model_history.add(static_cast<double>(progress.env_steps), m);
+      write_model_plot(model_plot_path, env_name + " - " + algo_name + ": model diagnostics", model_history,
+                       uses_phase_two(algorithm));
       const bool p2 = m.phase_two;
       log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
                nan, nan, nan, bar.steps_per_second(), wall, m.mle.mean_holdout_mse, p2 ? m.w2.shift : nan,
@@ -279,6 +321,7 @@ int train_command(int argc, char** argv) {
                now_seconds() - start, last_eval);
   std::fprintf(stderr, "policy: %s\nlog: %s\nlearning curve: %s\n", policy_path.c_str(), log_path.c_str(),
                plot_path.c_str());
+  if (uses_model(algorithm)) std::fprintf(stderr, "model diagnostics: %s\n", model_plot_path.c_str());
   return g_interrupted ? 130 : 0;
 }
 
