@@ -11,7 +11,7 @@ int main() {
   config.start_steps = config.update_after = 1000;
   config.sac.hidden_width = 64;
   config.sac.batch = 128;
-  std::vector<unsigned char> memory(usbpo::Trainer::bytes_needed(config, env.obs_dim(), env.act_dim()));
+  std::vector<unsigned char> memory(usbpo::Trainer::bytes_needed(config, env));
   usbpo::Arena arena(memory.data(), memory.size());  // the only allocation: nothing after init
   usbpo::Trainer trainer;
   usbpo::Status status = trainer.init(config, env, eval_env, arena);

@@ -8,6 +8,12 @@
 #include <unistd.h>
 
 namespace usbpo {
+namespace {
+WriteProgressHook g_write_hook = nullptr;
+constexpr std::size_t kWriteChunk = std::size_t{1} << 16;
+}  // namespace
+
+void set_write_progress_hook(WriteProgressHook hook) { g_write_hook = hook; }
 
 Status write_file_atomically(const char* path, const void* data, std::size_t size) {
   char temp[4096];
@@ -19,7 +25,8 @@ Status write_file_atomically(const char* path, const void* data, std::size_t siz
   const unsigned char* bytes = static_cast<const unsigned char*>(data);
   std::size_t written = 0;
   while (written < size) {
-    const ssize_t n = ::write(fd, bytes + written, size - written);
+    const std::size_t chunk = size - written < kWriteChunk ? size - written : kWriteChunk;
+    const ssize_t n = ::write(fd, bytes + written, chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -28,6 +35,7 @@ Status write_file_atomically(const char* path, const void* data, std::size_t siz
       return Status::error(StatusCode::kIoError, "cannot write %s: %s", temp, std::strerror(err));
     }
     written += static_cast<std::size_t>(n);
+    if (g_write_hook) g_write_hook(written, size);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const int err = errno;

@@ -39,6 +39,26 @@ void Pendulum::set_state(double theta, double theta_dot) {
   started_ = true;
 }
 
+Status Pendulum::save_state(double* state) const {
+  if (!started_) return Status::error(StatusCode::kFailedPrecondition, "pendulum: save_state before reset");
+  state[0] = theta_;
+  state[1] = theta_dot_;
+  state[2] = steps_;
+  return Status::ok();
+}
+
+Status Pendulum::restore_state(const double* state) {
+  if (!std::isfinite(state[0]) || !std::isfinite(state[1]) || !(state[2] >= 0) || !(state[2] < kEpisodeSteps) ||
+      state[2] != std::floor(state[2])) {
+    return Status::error(StatusCode::kCorruptData, "pendulum: saved state out of range");
+  }
+  theta_ = state[0];
+  theta_dot_ = state[1];
+  steps_ = static_cast<int>(state[2]);
+  started_ = true;
+  return Status::ok();
+}
+
 Status Pendulum::step(const Scalar* action, Scalar* next_obs, StepResult* result) {
   if (!started_) return Status::error(StatusCode::kFailedPrecondition, "pendulum step before reset");
   if (!action || !next_obs || !result) return Status::error(StatusCode::kInvalidArgument, "pendulum step: null buffer");

@@ -48,8 +48,8 @@ Status ReplayStore::check_epoch(std::int32_t epoch) const {
   if (epoch_count_ > 0) {
     const EpochRange& last = epochs_[(epoch_head_ + epoch_count_ - 1) % config_.max_epochs];
     if (epoch < last.epoch) {
-      return Status::error(StatusCode::kInvalidArgument, "replay store: epoch tag %d after %d (tags must not decrease)",
-                           epoch, last.epoch);
+      return Status::error(StatusCode::kInvalidArgument, "replay store: epoch tag %d after %lld (tags must not decrease)",
+                           epoch, static_cast<long long>(last.epoch));
     }
   }
   return Status::ok();
@@ -191,6 +191,67 @@ void ReplayStore::gather(const int* slots, int count, Scalar* obs, Scalar* act, 
     if (next_obs) std::copy(next_obs_ + s * od, next_obs_ + (s + 1) * od, next_obs + i * od);
     if (not_done) not_done[i] = terminal_[s] ? 0.0f : 1.0f;
   }
+}
+
+void ReplayStore::visit_state(StateVisitor& v, const char* prefix) {
+  // A reader may have a different capacity than the writer had (a resumed run
+  // planned for more steps): the data is moved to its new slots at the end.
+  std::int32_t saved_capacity = config_.capacity;
+  v.value(prefix, "capacity", &saved_capacity);
+  v.value(prefix, "size", &size_);
+  v.value(prefix, "total", &total_);
+  v.value(prefix, "epoch_head", &epoch_head_);
+  v.value(prefix, "epoch_count", &epoch_count_);
+  const int max = config_.max_epochs;
+  if (!v.check(saved_capacity >= 1 && size_ >= 0 && total_ >= 0 &&
+                   size_ == std::min<std::int64_t>(total_, saved_capacity),
+               prefix, "size = min(total, capacity)") ||
+      !v.check(size_ <= config_.capacity, prefix, "saved transitions fit this store's capacity") ||
+      !v.check(epoch_head_ >= 0 && epoch_head_ < max && epoch_count_ >= 0 && epoch_count_ <= max, prefix,
+               "epoch ring counters in range")) {
+    return;
+  }
+  v.value(prefix, "epoch_ranges", epochs_, static_cast<std::size_t>(max));
+  // The live ranges must be ordered, inside [oldest live, total) and cover it.
+  std::int64_t expected_begin = -1;
+  for (int i = 0; i < epoch_count_ && v.ok(); ++i) {
+    const EpochRange& r = epochs_[(epoch_head_ + i) % max];
+    const bool ordered = r.begin < r.end && r.end <= total_ && (expected_begin < 0 || r.begin == expected_begin);
+    if (!v.check(ordered && (i > 0 || r.begin <= oldest_live()) && r.end > oldest_live(), prefix,
+                 "epoch ranges ordered and covering the live transitions")) {
+      return;
+    }
+    expected_begin = r.end;
+  }
+  if (!v.check(size_ == 0 || (epoch_count_ > 0 && expected_begin == total_), prefix, "epoch ranges end at total")) {
+    return;
+  }
+  const std::size_t n = static_cast<std::size_t>(size_);
+  v.value(prefix, "obs", obs_, n * config_.obs_dim);
+  v.value(prefix, "act", act_, n * config_.act_dim);
+  v.value(prefix, "reward", reward_, n);
+  v.value(prefix, "next_obs", next_obs_, n * config_.obs_dim);
+  v.value(prefix, "terminal", terminal_, n);
+  v.value(prefix, "epoch", epoch_, n);
+  if (v.ok() && saved_capacity != config_.capacity && total_ > saved_capacity) relayout(saved_capacity);
+}
+
+void ReplayStore::relayout(int saved_capacity) {
+  // Slot g % saved_capacity holds global transition g; oldest first at slot 0,
+  // then shifted so that slot g % capacity holds it.
+  const std::size_t first = static_cast<std::size_t>(total_ % saved_capacity);
+  const std::size_t shift = static_cast<std::size_t>(oldest_live() % config_.capacity);
+  const std::size_t n = static_cast<std::size_t>(size_), cap = static_cast<std::size_t>(config_.capacity);
+  auto move = [&](auto* data, std::size_t width) {
+    std::rotate(data, data + first * width, data + n * width);
+    std::rotate(data, data + (cap - shift) % cap * width, data + cap * width);
+  };
+  move(obs_, config_.obs_dim);
+  move(act_, config_.act_dim);
+  move(reward_, 1);
+  move(next_obs_, config_.obs_dim);
+  move(terminal_, 1);
+  move(epoch_, 1);
 }
 
 }  // namespace usbpo

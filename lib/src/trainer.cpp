@@ -35,12 +35,25 @@ bool uses_policy_mixture(Algorithm a) { return a == Algorithm::kPmac || a == Alg
 
 int Trainer::model_store_capacity(const TrainerConfig& c) {
   const double rounds_per_epoch = static_cast<double>(c.epoch_length) / std::max(1, c.model_train_freq);
-  const double capacity = static_cast<double>(c.model_retain_epochs) * std::max(1, c.rollout_schedule.k_max) *
-                          c.rollout_batch * std::max(1.0, rounds_per_epoch);
+  int k = c.rollout_schedule.k_max;
+  if (c.planned_steps > 0) {
+    // The schedule is linear in the epoch, so its largest value up to the last
+    // epoch of the run is at one of the two ends.
+    const std::int64_t last_epoch = std::max<std::int64_t>(0, (c.planned_steps - c.start_steps) / std::max(1, c.epoch_length));
+    k = std::max(rollout_length(c.rollout_schedule, 0),
+                 rollout_length(c.rollout_schedule, static_cast<int>(std::min<std::int64_t>(last_epoch, 1 << 30))));
+  }
+  const double capacity = static_cast<double>(c.model_retain_epochs) * std::max(1, k) * c.rollout_batch *
+                          std::max(1.0, rounds_per_epoch);
   return static_cast<int>(std::min(capacity, 2.0e9));
 }
 
-Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& arena) {
+int Trainer::real_store_capacity(const TrainerConfig& c) {
+  if (c.planned_steps > 0 && c.planned_steps < c.replay_capacity) return static_cast<int>(c.planned_steps);
+  return c.replay_capacity;
+}
+
+Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_state_size, Arena& arena) {
   config_ = c;
   config_.sac.obs_dim = obs_dim;
   config_.sac.act_dim = act_dim;
@@ -57,8 +70,10 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& a
   ReplayConfig replay;
   replay.obs_dim = obs_dim;
   replay.act_dim = act_dim;
-  replay.capacity = c.replay_capacity;
+  replay.capacity = real_store_capacity(c);
   USBPO_RETURN_IF_ERROR(real_.place(replay, arena));
+  env_state_size_ = env_state_size;
+  env_state_ = arena.allocate<double>(static_cast<std::size_t>(std::max(1, env_state_size)));
   obs_ = arena.allocate<Scalar>(obs_dim);
   next_obs_ = arena.allocate<Scalar>(obs_dim);
   action_ = arena.allocate<Scalar>(act_dim);
@@ -74,7 +89,7 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& a
   }
   config_.model.obs_dim = obs_dim;
   config_.model.act_dim = act_dim;
-  config_.model.max_samples = c.replay_capacity;
+  config_.model.max_samples = replay.capacity;
   ReplayConfig model_replay;
   model_replay.obs_dim = obs_dim;
   model_replay.act_dim = act_dim;
@@ -85,7 +100,7 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& a
   mixture.alpha = c.pmac_alpha;
   USBPO_RETURN_IF_ERROR(mixture_.place(mixture, arena));
   const std::size_t w2_batch = static_cast<std::size_t>(c.w2.batch);
-  model_slots_ = arena.allocate<int>(static_cast<std::size_t>(c.replay_capacity));
+  model_slots_ = arena.allocate<int>(static_cast<std::size_t>(replay.capacity));
   // Rollout starts, phase-2 batches and elite checks share this scratch.
   start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max({c.rollout_batch, c.w2.batch, 5000})));
   w2_obs_ = arena.allocate<Scalar>(w2_batch * obs_dim);
@@ -98,10 +113,10 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, Arena& a
   return Status::ok();
 }
 
-std::size_t Trainer::bytes_needed(const TrainerConfig& config, int obs_dim, int act_dim) {
+std::size_t Trainer::bytes_needed(const TrainerConfig& config, const Env& env) {
   Trainer probe;
   Arena measure;
-  if (!probe.place(config, obs_dim, act_dim, measure).is_ok()) return 0;
+  if (!probe.place(config, env.obs_dim(), env.act_dim(), env.state_size(), measure).is_ok()) return 0;
   std::size_t bytes = measure.used() + Sac::bytes_needed(probe.config_.sac);
   if (uses_model(config.algorithm)) {
     const std::size_t model = GaussianEnsemble::bytes_needed(probe.config_.model);
@@ -123,7 +138,8 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
                          eval_env.act_dim());
   }
   if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "Trainer::init needs an arena with memory");
-  USBPO_RETURN_IF_ERROR(place(config, env.obs_dim(), env.act_dim(), arena));
+  usable_ = false;
+  USBPO_RETURN_IF_ERROR(place(config, env.obs_dim(), env.act_dim(), env.state_size(), arena));
   env_ = &env;
   eval_env_ = &eval_env;
   rng_.seed_with(config.seed);
@@ -136,7 +152,9 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   }
   policy_epoch_ = -1;
   progress_ = TrainerProgress();
-  return start_episode();
+  USBPO_RETURN_IF_ERROR(start_episode());
+  usable_ = true;
+  return Status::ok();
 }
 
 Status Trainer::sample_real(int count, int* slots) {
@@ -159,7 +177,10 @@ Status Trainer::model_round() {
     real_.live_slots(model_slots_);
   }
   if (phase_two) w2_.backup(model_);  // M1: the whole ensemble before the MLE update
+  double t0 = now();
   USBPO_RETURN_IF_ERROR(model_.train(real, model_slots_, n, rng_, &report.mle));
+  double t1 = now();
+  progress_.time.model += t1 - t0;
   report.phase_two = false;
   if (phase_two && model_store_.size() > 0) {
     // Phase 2 trains on (s, a) from the model store (samples of d_M1^pi1) and
@@ -183,6 +204,9 @@ Status Trainer::model_round() {
     model_.holdout_mse(real, model_slots_, check, mse);
     model_.select_elites(mse);
     report.phase_two = true;
+    t0 = t1;
+    t1 = now();
+    progress_.time.phase_two += t1 - t0;
   }
   // Branched rollouts from real start states with the current rollout length.
   const int epoch = static_cast<int>((progress_.env_steps - config_.start_steps) / config_.epoch_length);
@@ -192,6 +216,7 @@ Status Trainer::model_round() {
   real_.gather(start_slots_, starts, rollouts_.start_states(), nullptr, nullptr, nullptr, nullptr);
   USBPO_RETURN_IF_ERROR(rollouts_.run(starts, length, sac_, model_, *env_, model_store_,
                                       static_cast<std::int32_t>(report.round), rng_, &report.rollouts));
+  progress_.time.rollouts += now() - t1;
   report.model_store_size = model_store_.size();
   ++report.round;
   return Status::ok();
@@ -203,6 +228,7 @@ Status Trainer::start_episode() {
 }
 
 Status Trainer::train_agent() {
+  const double t0 = now();
   for (int g = 0; g < config_.updates_per_step; ++g) {
     // Real and model data by real_ratio (all real before the first rollouts, and for SAC).
     const bool model_based = uses_model(config_.algorithm);
@@ -211,10 +237,16 @@ Status Trainer::train_agent() {
     USBPO_RETURN_IF_ERROR(sac_.update(rng_, &progress_.sac));
     ++progress_.gradient_updates;
   }
+  progress_.time.sac += now() - t0;
   return Status::ok();
 }
 
 Status Trainer::step(TrainerProgress* progress) {
+  if (!usable_) {
+    return Status::error(StatusCode::kFailedPrecondition,
+                         "trainer is not initialised (or a failed load_state left it partly restored)");
+  }
+  const double t0 = now();
   const int act_dim = env_->act_dim();
   if (progress_.env_steps < config_.start_steps) {
     for (int d = 0; d < act_dim; ++d) action_[d] = rng_.uniform(-1.0f, 1.0f);
@@ -244,6 +276,7 @@ Status Trainer::step(TrainerProgress* progress) {
     for (int d = 0; d < env_->obs_dim(); ++d) obs_[d] = next_obs_[d];
   }
   progress_.model_round = false;
+  progress_.time.env += now() - t0;
   if (uses_model(config_.algorithm) && progress_.env_steps >= config_.start_steps &&
       (progress_.env_steps - config_.start_steps) % config_.model_train_freq == 0) {
     USBPO_RETURN_IF_ERROR(model_round());
@@ -255,6 +288,7 @@ Status Trainer::step(TrainerProgress* progress) {
 }
 
 Status Trainer::evaluate(int episodes, Scalar* mean_return) {
+  if (!usable_) return Status::error(StatusCode::kFailedPrecondition, "trainer is not initialised");
   double total = 0;
   for (int e = 0; e < episodes; ++e) {
     USBPO_RETURN_IF_ERROR(eval_env_->reset(eval_rng_.next_u64(), next_obs_));

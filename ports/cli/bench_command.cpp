@@ -170,7 +170,7 @@ Row bench_pendulum_train(bool quick, double* final_return) {
   c.sac.initial_alpha = 0.5f;
   c.sac.target_entropy = -1.0f;
   Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env.obs_dim(), env.act_dim()));
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   Status s = trainer.init(c, env, eval_env, arena);

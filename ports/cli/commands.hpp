@@ -6,5 +6,6 @@ namespace usbpo::cli {
 int train_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
+int export_command(int argc, char** argv);
 
 }  // namespace usbpo::cli

@@ -75,6 +75,7 @@ bool CsvLog::open(const std::string& path, const std::vector<std::string>& colum
     *error = "cannot open " + path + ": " + std::strerror(errno);
     return false;
   }
+  std::fseek(file_, 0, SEEK_END);  // so that position() counts the kept rows
   columns_ = columns.size();
   if (!keep) {
     std::fprintf(file_, "%s\n", header.c_str());
@@ -137,5 +138,7 @@ bool CsvLog::read(const std::string& path, std::vector<std::string>* columns, st
   }
   return true;
 }
+
+long CsvLog::position() const { return file_ ? std::ftell(file_) : -1; }
 
 }  // namespace usbpo::cli

@@ -18,6 +18,8 @@ class CsvLog {
   // One row of formatted cells, quoted when they hold commas, quotes or newlines.
   bool row_text(const std::vector<std::string>& values);
   void close();
+  // Bytes written to the file so far (everything is flushed row by row).
+  long position() const;
   // Read a CSV: header and numeric rows (NaN for empty or non-numeric cells).
   static bool read(const std::string& path, std::vector<std::string>* columns,
                    std::vector<std::vector<double>>* rows, std::string* error);

@@ -10,7 +10,9 @@ void print_usage() {
   std::fprintf(stderr,
                "usage: usbpo <command> [options]\n"
                "  train  --env NAME --algo sac --steps N --seed S --out DIR   train a policy\n"
+               "         --resume DIR [--steps N]                              continue a run from its checkpoint\n"
                "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
+               "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
                "Run `usbpo <command> --help` for the options of one command.\n");
 }
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(command, "train")) return usbpo::cli::train_command(argc, argv);
   if (!std::strcmp(command, "bench")) return usbpo::cli::bench_command(argc, argv);
   if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
+  if (!std::strcmp(command, "export")) return usbpo::cli::export_command(argc, argv);
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;

@@ -1,6 +1,8 @@
-// `usbpo train`: run a Trainer with a progress bar, a CSV log, a learning-curve
-// plot and the policy file, written after every epoch.
+// `usbpo train`: run a Trainer with a progress bar, a CSV log, the plots, the
+// policy file and a checkpoint every N steps; `--resume DIR` continues a run
+// from its checkpoint bit for bit, and Ctrl-C writes a final checkpoint.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -11,22 +13,25 @@
 #include <string>
 #include <vector>
 
-#include "arguments.hpp"
 #include "commands.hpp"
 #include "csv_log.hpp"
 #include "env_factory.hpp"
 #include "progress_bar.hpp"
-#include "svg_plot.hpp"
+#include "run_history.hpp"
+#include "run_record.hpp"
 #include "task_defaults.hpp"
 #include "timing.hpp"
+#include "train_options.hpp"
+#include "usbpo/checkpoint.hpp"
 #include "usbpo/policy_file.hpp"
-#include "usbpo/trainer.hpp"
 
 namespace usbpo::cli {
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
+
+const char kCheckpointName[] = "checkpoint.usbpo-ckpt";
 
 bool make_directories(const std::string& path, std::string* error) {
   std::string partial;
@@ -48,161 +53,77 @@ std::string format(const char* fmt, double value) {
   return buffer;
 }
 
-const std::vector<std::string> kLogColumns = {
-    "env_steps", "episode",  "episode_return", "eval_return", "critic_loss", "actor_loss", "alpha",
-    "entropy",   "q_mean",   "steps_per_s",    "wall_s",      "model_holdout_mse", "model_shift",
-    "model_bias", "j_before", "j_after",       "phase2_steps", "rollout_length"};
-
-void print_usage() {
-  std::fprintf(stderr,
-               "usage: usbpo train --env NAME [--algo sac] [--steps N] [--seed S] [--out DIR]\n"
-               "  --env NAME             %s\n"
-               "  --mjcf FILE            run a MuJoCo task's rules on your own model file\n"
-               "  --algo NAME            sac, mbpo, usbpo, pmac or usbpo+pmac\n"
-               "  --steps N              env steps (default 15000)\n"
-               "  --seed S               seed of everything random (default 0)\n"
-               "  --out DIR              output directory (default runs/<env>-<algo>-<seed>)\n"
-               "  overrides of the task defaults:\n"
-               "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
-               "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
-               "  --epoch-length N --eval-episodes N\n"
-               "  model-based: --rollout-batch N --model-train-freq N --real-ratio X --w2-lr X\n"
-               "  --w2-terms both|shift|bias (USB-PO phase 2 ablations)\n",
-               env_names().c_str());
-}
-
-// Writes the learning curve: eval return vs env steps, with the paper's value when known.
-void write_learning_curve(const std::string& path, const std::string& title, const std::vector<double>& steps,
-                          const std::vector<double>& returns, const std::vector<double>& train_steps,
-                          const std::vector<double>& train_returns, double paper) {
-  PlotSpec spec;
-  spec.title = title;
-  spec.x_label = "env steps";
-  spec.y_label = "return";
-  PlotSeries train;
-  train.label = "training episodes";
-  train.x = train_steps;
-  train.y = train_returns;
-  train.color = "#b0b0b0";
-  PlotSeries eval;
-  eval.label = "evaluation (deterministic)";
-  eval.x = steps;
-  eval.y = returns;
-  eval.markers = true;
-  spec.series = {train, eval};
-  if (std::isfinite(paper)) spec.lines.push_back({paper, "paper", "#d62728"});
-  std::string error;
-  if (!write_svg_plot(path, spec, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
-}
-
-// Per-round model diagnostics (the USB-PO paper's Figures 3-4).
-struct ModelHistory {
-  std::vector<double> steps, holdout_mse, j_before, j_after, shift, bias;
-  void add(double env_steps, const ModelRoundReport& m) {
-    steps.push_back(env_steps);
-    holdout_mse.push_back(m.mle.mean_holdout_mse);
-    const double nan = NAN;
-    j_before.push_back(m.phase_two ? m.w2.j_before : nan);
-    j_after.push_back(m.phase_two ? m.w2.j_after : nan);
-    shift.push_back(m.phase_two ? m.w2.shift : nan);
-    bias.push_back(m.phase_two ? m.w2.bias : nan);
+// The options of a resumed run: those saved in the checkpoint, with --steps
+// and --checkpoint-every replaced when given now. Other options cannot change.
+bool resume_options(const std::vector<std::string>& given, const std::string& dir, CheckpointFile* checkpoint,
+                    RunRecord* record, TrainOptions* options, std::string* error) {
+  std::vector<std::string> overrides;
+  for (std::size_t i = 0; i < given.size(); i += 2) {
+    const std::string& key = given[i];
+    if (key == "--resume") continue;
+    if ((key != "--steps" && key != "--checkpoint-every") || i + 1 >= given.size()) {
+      *error = "with --resume only --steps and --checkpoint-every may be given (the rest comes from the checkpoint), "
+               "not " + key;
+      return false;
+    }
+    overrides.push_back(key.substr(2));
+    overrides.push_back(given[i + 1]);
   }
-};
-
-// Writes the model diagnostics as a 2x2 panel SVG.
-void write_model_plot(const std::string& path, const std::string& title, const ModelHistory& h, bool phase_two) {
-  auto panel = [&](const char* name, std::vector<PlotSeries> series) {
-    PlotSpec spec;
-    spec.title = name;
-    spec.x_label = "env steps";
-    spec.width = 520;
-    spec.height = 320;
-    spec.series = std::move(series);
-    return spec;
-  };
-  std::vector<PlotSpec> panels = {panel("model holdout MSE (elites)", {{"holdout MSE", h.steps, h.holdout_mse, "", false, true}})};
-  if (phase_two) {
-    panels.push_back(panel("phase-2 objective J on real pairs",
-                           {{"J after phase 1", h.steps, h.j_before, "#ff7f0e", false, true},
-                            {"J after phase 2", h.steps, h.j_after, "#1f77b4", false, true}}));
-    panels.push_back(panel("model shift W2(M1, M2)", {{"shift", h.steps, h.shift, "#2ca02c", false, true}}));
-    panels.push_back(panel("model bias (ensemble W2)", {{"bias", h.steps, h.bias, "#9467bd", false, true}}));
+  const std::string path = dir + "/" + kCheckpointName;
+  Status s = checkpoint->read(path.c_str());
+  if (!s.is_ok()) {
+    *error = s.message();
+    return false;
   }
-  std::string error;
-  if (!write_svg_panels(path, title, panels, 2, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
+  if (!decode_run_record(checkpoint->host_data(), checkpoint->host_size(), record, error)) return false;
+  std::vector<std::string> args = record->args;
+  for (std::size_t i = 0; i < overrides.size(); i += 2) set_option(&args, overrides[i], overrides[i + 1]);
+  set_option(&args, "out", dir);
+  return parse_train_options(args, options, error);
 }
 
 }  // namespace
 
 int train_command(int argc, char** argv) {
-  Arguments args;
+  std::vector<std::string> given(argv + 2, argv + argc);
+  for (const std::string& a : given) {
+    if (a == "--help" || a == "-h") {
+      print_train_usage();
+      return 0;
+    }
+  }
+  std::string resume_dir;
+  for (std::size_t i = 0; i + 1 < given.size(); ++i) {
+    if (given[i] == "--resume") resume_dir = given[i + 1];
+  }
+  TrainOptions o;
+  CheckpointFile checkpoint;
+  RunRecord record;
   std::string error;
-  if (!args.parse(argc, argv, 2, {"help"}, &error)) {
+  const bool resuming = !resume_dir.empty();
+  const bool parsed = resuming ? resume_options(given, resume_dir, &checkpoint, &record, &o, &error)
+                               : parse_train_options(given, &o, &error);
+  if (!parsed) {
     std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
-    print_usage();
+    if (!resuming) print_train_usage();
     return 2;
   }
-  if (args.has("help")) {
-    print_usage();
-    return 0;
-  }
-  const std::string env_name = args.get("env", "pendulum");
-  const std::string mjcf_path = args.get("mjcf", "");
-  const std::string algo_name = args.get("algo", "sac");
-  Algorithm algorithm;
-  if (!parse_algorithm(algo_name.c_str(), &algorithm)) {
-    std::fprintf(stderr, "usbpo train: unknown --algo '%s' (valid: sac, mbpo, usbpo, pmac, usbpo+pmac)\n",
-                 algo_name.c_str());
-    return 2;
-  }
-  TrainerConfig config = task_defaults(env_name, algorithm);
-  const std::int64_t steps = args.get_int("steps", 15000);
-  config.seed = static_cast<std::uint64_t>(args.get_int("seed", 0));
-  const std::string out = args.get("out", "runs/" + env_name + "-" + algo_name + "-" + std::to_string(config.seed));
-  config.start_steps = static_cast<int>(args.get_int("start-steps", config.start_steps));
-  config.update_after = static_cast<int>(args.get_int("update-after", std::max<std::int64_t>(config.update_after, 0)));
-  config.updates_per_step = static_cast<int>(args.get_int("updates-per-step", config.updates_per_step));
-  config.replay_capacity = static_cast<int>(args.get_int("replay-capacity", config.replay_capacity));
-  config.epoch_length = static_cast<int>(args.get_int("epoch-length", config.epoch_length));
-  config.eval_episodes = static_cast<int>(args.get_int("eval-episodes", config.eval_episodes));
-  config.sac.batch = static_cast<int>(args.get_int("batch", config.sac.batch));
-  config.sac.hidden_width = static_cast<int>(args.get_int("hidden", config.sac.hidden_width));
-  config.sac.hidden_layers = static_cast<int>(args.get_int("layers", config.sac.hidden_layers));
-  const double lr = args.get_double("lr", config.sac.actor_lr);
-  config.sac.actor_lr = config.sac.critic_lr = config.sac.alpha_lr = static_cast<Scalar>(lr);
-  config.sac.gamma = static_cast<Scalar>(args.get_double("gamma", config.sac.gamma));
-  config.sac.tau = static_cast<Scalar>(args.get_double("tau", config.sac.tau));
-  config.sac.initial_alpha = static_cast<Scalar>(args.get_double("alpha", config.sac.initial_alpha));
-  config.sac.target_entropy = static_cast<Scalar>(args.get_double("target-entropy", config.sac.target_entropy));
-  config.rollout_batch = static_cast<int>(args.get_int("rollout-batch", config.rollout_batch));
-  config.model_train_freq = static_cast<int>(args.get_int("model-train-freq", config.model_train_freq));
-  config.real_ratio = static_cast<Scalar>(args.get_double("real-ratio", config.real_ratio));
-  config.w2.learning_rate = static_cast<Scalar>(args.get_double("w2-lr", config.w2.learning_rate));
-  const std::string ablation = args.get("w2-terms", "both");
-  config.w2.use_shift = ablation != "bias";
-  config.w2.use_bias = ablation != "shift";
-  if (!args.error().empty() || !args.check_all_used(&error)) {
-    std::fprintf(stderr, "usbpo train: %s\n", args.error().empty() ? error.c_str() : args.error().c_str());
-    return 2;
-  }
-  if (steps < 1) {
-    std::fprintf(stderr, "usbpo train: --steps must be >= 1\n");
-    return 2;
-  }
+  TrainerConfig& config = o.config;
+  config.clock = now_seconds;
 
   std::unique_ptr<Env> env, eval_env;
-  Status status = make_env(env_name, &env, mjcf_path);
-  if (status.is_ok()) status = make_env(env_name, &eval_env, mjcf_path);
+  Status status = make_env(o.env_name, &env, o.mjcf_path);
+  if (status.is_ok()) status = make_env(o.env_name, &eval_env, o.mjcf_path);
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo train: %s\n", status.message());
     return 2;
   }
-  if (!make_directories(out, &error)) {
+  if (!make_directories(o.out, &error)) {
     std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
     return 1;
   }
   // The one allocation of the run: everything the trainer needs, sized up front.
-  const std::size_t bytes = Trainer::bytes_needed(config, env->obs_dim(), env->act_dim());
+  const std::size_t bytes = Trainer::bytes_needed(config, *env);
   if (bytes == 0) {
     std::fprintf(stderr, "usbpo train: invalid configuration\n");
     return 2;
@@ -211,36 +132,52 @@ int train_command(int argc, char** argv) {
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   status = trainer.init(config, *env, *eval_env, arena);
+  if (status.is_ok() && resuming) status = restore_checkpoint(checkpoint, trainer);
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo train: %s\n", status.message());
     return 2;
   }
+  checkpoint = CheckpointFile();  // its memory is no longer needed
+
+  const std::string log_path = o.out + "/log.csv";
+  const std::string checkpoint_path = o.out + "/" + kCheckpointName;
+  RunHistory history;
+  if (resuming) {
+    // The log continues where the checkpoint's state was; later rows are dropped.
+    if (::truncate(log_path.c_str(), static_cast<off_t>(record.log_bytes)) != 0 ||
+        !history.load_log(log_path, &error)) {
+      std::fprintf(stderr, "usbpo train: cannot continue %s: %s\n", log_path.c_str(),
+                   error.empty() ? std::strerror(errno) : error.c_str());
+      return 1;
+    }
+  }
   CsvLog log;
-  const std::string log_path = out + "/log.csv";
-  if (!log.open(log_path, kLogColumns, false, &error)) {
+  if (!log.open(log_path, log_columns(), resuming, &error)) {
     std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
     return 1;
   }
-  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %.1f MB arena -> %s\n", env_name.c_str(),
-               algo_name.c_str(), static_cast<long long>(steps), static_cast<unsigned long long>(config.seed),
-               bytes / 1e6, out.c_str());
+  const std::int64_t steps = o.steps;
+  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %.1f MB arena -> %s%s\n", o.env_name.c_str(),
+               o.algo_name.c_str(), static_cast<long long>(steps), static_cast<unsigned long long>(config.seed),
+               bytes / 1e6, o.out.c_str(),
+               resuming ? (" (resumed at step " + std::to_string(trainer.progress().env_steps) + ")").c_str() : "");
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 
-  const double paper = paper_final_return(env_name, algorithm);
-  const std::string policy_path = out + "/policy.usbpo";
-  const std::string plot_path = out + "/learning_curve.svg";
-  std::vector<double> eval_steps, eval_returns, train_steps, train_returns;
-  ModelHistory model_history;
-  const std::string model_plot_path = out + "/model_diagnostics.svg";
-  double last_eval = NAN;
+  const double paper = paper_final_return(o.env_name, o.algorithm);
+  const std::string policy_path = o.out + "/policy.usbpo";
+  const std::string plot_path = o.out + "/learning_curve.svg";
+  const std::string model_plot_path = o.out + "/model_diagnostics.svg";
+  const std::string title = o.env_name + " - " + o.algo_name + " (seed " + std::to_string(config.seed) + ")";
+  double last_eval = history.eval_returns.empty() ? NAN : history.eval_returns.back();
   ProgressBar bar(steps);
   const double start = now_seconds();
-  TrainerProgress progress;
+  TrainerProgress progress = trainer.progress();
+  const double wall_before = history.last_wall_s;
   auto save_policy = [&]() {
     PolicyDescription d;
-    d.env_name = env_name.c_str();
-    d.algorithm = algo_name.c_str();
+    d.env_name = o.env_name.c_str();
+    d.algorithm = o.algo_name.c_str();
     d.env_steps = progress.env_steps;
     d.obs_dim = env->obs_dim();
     d.act_dim = env->act_dim();
@@ -253,48 +190,77 @@ int train_command(int argc, char** argv) {
     Status s = save_policy_file(policy_path.c_str(), d);
     if (!s.is_ok()) std::fprintf(stderr, "\nwarning: %s\n", s.message());
   };
+  auto save_checkpoint_now = [&]() {
+    RunRecord r;
+    r.args = o.args;
+    r.log_bytes = log.position();
+    const std::vector<unsigned char> host = encode_run_record(r);
+    const double t0 = now_seconds();
+    Status s = save_checkpoint(checkpoint_path.c_str(), trainer, host.data(), host.size());
+    if (!s.is_ok()) {
+      std::fprintf(stderr, "\nusbpo train: checkpoint not written: %s\n", s.message());
+      return false;
+    }
+    if (now_seconds() - t0 > 5) std::fprintf(stderr, "\ncheckpoint took %.1f s\n", now_seconds() - t0);
+    return true;
+  };
   const double nan = NAN;
+  auto times = [](const TrainerTimings& t) {
+    return std::vector<double>{t.env, t.model, t.phase_two, t.rollouts, t.sac};
+  };
+  auto log_row = [&](std::vector<double> values) {
+    const std::vector<double> t = times(progress.time);
+    values.insert(values.end(), t.begin(), t.end());
+    log.row(values);
+  };
+  auto evaluate = [&](double wall) {
+    Scalar eval_return = 0;
+    USBPO_RETURN_IF_ERROR(trainer.evaluate(config.eval_episodes, &eval_return));
+    last_eval = eval_return;
+    history.eval_steps.push_back(static_cast<double>(progress.env_steps));
+    history.eval_returns.push_back(eval_return);
+    const SacStats& sac = progress.sac;
+    log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, eval_return,
+             sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall,
+             nan, nan, nan, nan, nan, nan, nan});
+    save_policy();
+    history.write_learning_curve(plot_path, title, paper);
+    return Status::ok();
+  };
   while (progress.env_steps < steps && !g_interrupted) {
     status = trainer.step(&progress);
     if (!status.is_ok()) break;
-    const double wall = now_seconds() - start;
+    const double wall = wall_before + now_seconds() - start;
     const SacStats& sac = progress.sac;
     if (progress.episode_finished) {
-      train_steps.push_back(static_cast<double>(progress.env_steps));
-      train_returns.push_back(progress.last_episode_return);
-      log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes),
+      history.train_steps.push_back(static_cast<double>(progress.env_steps));
+      history.train_returns.push_back(progress.last_episode_return);
+      log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes),
                progress.last_episode_return, nan, sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy,
                sac.q_mean, bar.steps_per_second(), wall, nan, nan, nan, nan, nan, nan, nan});
     }
     if (progress.model_round) {
       const ModelRoundReport& m = progress.model;
-      model_history.add(static_cast<double>(progress.env_steps), m);
-      write_model_plot(model_plot_path, env_name + " - " + algo_name + ": model diagnostics", model_history,
-                       uses_phase_two(algorithm));
+      history.add_model_round(static_cast<double>(progress.env_steps), m);
+      history.write_model_plot(model_plot_path, o.env_name + " - " + o.algo_name + ": model diagnostics",
+                               uses_phase_two(o.algorithm));
       const bool p2 = m.phase_two;
-      log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
+      log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
                nan, nan, nan, bar.steps_per_second(), wall, m.mle.mean_holdout_mse, p2 ? m.w2.shift : nan,
                p2 ? m.w2.bias : nan, p2 ? m.w2.j_before : nan, p2 ? m.w2.j_after : nan,
                p2 ? static_cast<double>(m.w2.steps) : nan, static_cast<double>(m.rollouts.length)});
     }
-    if (progress.epoch_finished || progress.env_steps == steps) {
-      Scalar eval_return = 0;
-      status = trainer.evaluate(config.eval_episodes, &eval_return);
+    if (progress.epoch_finished) {
+      status = evaluate(wall);
       if (!status.is_ok()) break;
-      last_eval = eval_return;
-      eval_steps.push_back(static_cast<double>(progress.env_steps));
-      eval_returns.push_back(eval_return);
-      log.row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, eval_return,
-               sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall,
-               nan, nan, nan, nan, nan, nan, nan});
-      save_policy();
-      write_learning_curve(plot_path, env_name + " - " + algo_name + " (seed " + std::to_string(config.seed) + ")",
-                           eval_steps, eval_returns, train_steps, train_returns, paper);
+    }
+    if (o.checkpoint_every > 0 && progress.env_steps % o.checkpoint_every == 0 && progress.env_steps < steps) {
+      save_checkpoint_now();
     }
     std::vector<std::pair<std::string, std::string>> fields = {
         {"ret", format("%.1f", progress.last_episode_return)},
         {"eval", std::isfinite(last_eval) ? format("%.1f", last_eval) : "-"}};
-    if (uses_model(algorithm) && progress.model.round > 0) {
+    if (uses_model(o.algorithm) && progress.model.round > 0) {
       fields.push_back({"model", format("%.3g", progress.model.mle.mean_holdout_mse)});
       if (progress.model.phase_two) {
         fields.push_back({"shift/bias", format("%.3g", progress.model.w2.shift) + "/" +
@@ -307,21 +273,38 @@ int train_command(int argc, char** argv) {
     bar.update(progress.env_steps, fields, progress.epoch_finished || progress.model_round);
   }
   bar.finish();
-  log.close();
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo train: stopped at step %lld: %s\n", static_cast<long long>(progress.env_steps),
                  status.message());
     return 1;
   }
+  // The final (or interrupted) state: a checkpoint to resume from, taken before
+  // the extra evaluation of a run that ends mid-epoch (a resumed run would not
+  // have had it), then that evaluation, the policy and the plots.
+  const bool checkpointed = save_checkpoint_now();
+  if (!g_interrupted && !progress.epoch_finished) {
+    status = evaluate(wall_before + now_seconds() - start);
+    if (!status.is_ok()) std::fprintf(stderr, "usbpo train: final evaluation failed: %s\n", status.message());
+  }
   save_policy();
-  write_learning_curve(plot_path, env_name + " - " + algo_name + " (seed " + std::to_string(config.seed) + ")",
-                       eval_steps, eval_returns, train_steps, train_returns, paper);
+  history.write_learning_curve(plot_path, title, paper);
+  log.close();
+  const TrainerTimings& t = progress.time;
+  const double per_k = progress.env_steps > 0 ? 1000.0 / progress.env_steps : 0;
   std::fprintf(stderr, "%s after %lld steps in %.1f s; last evaluation return %.1f\n",
                g_interrupted ? "interrupted" : "done", static_cast<long long>(progress.env_steps),
                now_seconds() - start, last_eval);
+  std::fprintf(stderr,
+               "time per 1000 env steps: env %.2f s, model %.2f s, phase 2 %.2f s, rollouts %.2f s, SAC %.2f s\n",
+               t.env * per_k, t.model * per_k, t.phase_two * per_k, t.rollouts * per_k, t.sac * per_k);
   std::fprintf(stderr, "policy: %s\nlog: %s\nlearning curve: %s\n", policy_path.c_str(), log_path.c_str(),
                plot_path.c_str());
-  if (uses_model(algorithm)) std::fprintf(stderr, "model diagnostics: %s\n", model_plot_path.c_str());
+  if (uses_model(o.algorithm)) std::fprintf(stderr, "model diagnostics: %s\n", model_plot_path.c_str());
+  if (checkpointed) {
+    std::fprintf(stderr, "checkpoint: %s (continue with: usbpo train --resume %s --steps N)\n",
+                 checkpoint_path.c_str(), o.out.c_str());
+  }
+  if (!checkpointed) return 1;
   return g_interrupted ? 130 : 0;
 }
 

@@ -33,7 +33,7 @@ TrainerConfig pendulum_sac_config(std::uint64_t seed) {
 TEST(Learning, SacSolvesPendulumWithin15000Steps) {
   const TrainerConfig c = pendulum_sac_config(1);
   Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env.obs_dim(), env.act_dim()));
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   ASSERT_TRUE(trainer.init(c, env, eval_env, arena).is_ok());

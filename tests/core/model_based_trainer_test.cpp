@@ -136,7 +136,7 @@ class ModelBasedTrainer : public ::testing::TestWithParam<Algorithm> {};
 TEST_P(ModelBasedTrainer, RunsEndToEndWithoutAllocating) {
   const TrainerConfig c = small_model_based(GetParam());
   Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, 3, 1));
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
   ASSERT_GT(memory.size(), 0u);
   Arena arena(memory.data(), memory.size());
   Trainer trainer;

@@ -29,7 +29,7 @@ struct TrainingRun {
   Arena arena;
   Trainer trainer;
   Status init(const TrainerConfig& c) {
-    memory.assign(Trainer::bytes_needed(c, env.obs_dim(), env.act_dim()), 0);
+    memory.assign(Trainer::bytes_needed(c, env), 0);
     arena = Arena(memory.data(), memory.size());
     return trainer.init(c, env, eval_env, arena);
   }
@@ -121,7 +121,7 @@ TEST(Trainer, RejectsSharedEvalEnvAndMismatchedDims) {
   TrainerConfig c = small_config(1);
   Pendulum env;
   WideEnv wide;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, 5, 1));
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, wide));
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   Status s = trainer.init(c, env, env, arena);
@@ -134,7 +134,7 @@ TEST(Trainer, RejectsSharedEvalEnvAndMismatchedDims) {
 TEST(Trainer, ReportsArenaTooSmall) {
   TrainerConfig c = small_config(1);
   Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, 3, 1) / 3);
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env) / 3);
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   EXPECT_EQ(trainer.init(c, env, eval_env, arena).code(), StatusCode::kOutOfMemory);

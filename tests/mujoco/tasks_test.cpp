@@ -77,6 +77,44 @@ TEST(MujocoTasks, RandomRolloutsStayFiniteAndAreSeeded) {
   }
 }
 
+TEST(MujocoTasks, SavedStateContinuesBitForBit) {
+  // What checkpoints rely on: a second env restored from the saved state
+  // steps exactly like the original (contacts and solver warm start included).
+  for (const Dims& d : kDims) {
+    auto a = make(d.name), b = make(d.name);
+    std::vector<Scalar> oa(d.obs), ob(d.obs), act(d.act);
+    ASSERT_TRUE(a->reset(3, oa.data()).is_ok());
+    Rng rng(4);
+    for (int t = 0; t < 40; ++t) {
+      for (auto& x : act) x = rng.uniform(-d.bound, d.bound);
+      StepResult r;
+      ASSERT_TRUE(a->step(act.data(), oa.data(), &r).is_ok());
+      if (r.terminated) {
+        ASSERT_TRUE(a->reset(t, oa.data()).is_ok());
+      }
+    }
+    std::vector<double> state(a->state_size());
+    ASSERT_GT(state.size(), 0u);
+    ASSERT_TRUE(a->save_state(state.data()).is_ok());
+    ASSERT_TRUE(b->reset(99, ob.data()).is_ok());
+    ASSERT_TRUE(b->restore_state(state.data()).is_ok()) << d.name;
+    EXPECT_EQ(b->episode_steps(), a->episode_steps());
+    for (int t = 0; t < 60; ++t) {
+      for (auto& x : act) x = rng.uniform(-d.bound, d.bound);
+      StepResult ra, rb;
+      ASSERT_TRUE(a->step(act.data(), oa.data(), &ra).is_ok());
+      ASSERT_TRUE(b->step(act.data(), ob.data(), &rb).is_ok());
+      ASSERT_EQ(oa, ob) << d.name << " step " << t;
+      ASSERT_EQ(ra.reward, rb.reward) << d.name << " step " << t;
+      ASSERT_EQ(ra.terminated, rb.terminated);
+      if (ra.terminated) break;
+    }
+    // A damaged state is refused before anything changes.
+    state[2] = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_EQ(b->restore_state(state.data()).code(), StatusCode::kCorruptData) << d.name;
+  }
+}
+
 TEST(MujocoTasks, TruncatesAtTheLimitNotTerminal) {
   for (const Dims& d : kDims) {
     auto env = make(d.name);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "usbpo/arena.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 #include "usbpo/types.hpp"
 
@@ -43,6 +44,12 @@ class Adam {
   std::size_t size() const { return n_; }
   std::int64_t steps() const { return step_; }
   void set_steps(std::int64_t steps) { step_ = steps; }
+  // Moments and step count (the configuration and decays come from init).
+  void visit_state(StateVisitor& v, const char* prefix) {
+    v.value(prefix, "step", &step_);
+    v.value(prefix, "m", m_, n_);
+    v.value(prefix, "v", v_, n_);
+  }
   AdamConfig& config() { return config_; }
   Scalar* first_moment() { return m_; }   // (n)
   Scalar* second_moment() { return v_; }  // (n)

@@ -40,6 +40,19 @@ class Env {
   // Static termination function over a predicted next_obs (obs_dim), used to
   // stop model rollouts; must agree with step()'s `terminated`.
   virtual bool is_terminal(const Scalar* next_obs) const = 0;
+
+  // The episode in progress as state_size() doubles, for checkpoints: what
+  // step() depends on (simulator state and the step count). An env that
+  // cannot save its state (a real robot) returns 0; a resumed run then starts
+  // a new episode there instead of continuing bit for bit.
+  virtual int state_size() const { return 0; }
+  virtual Status save_state(double* /*state*/) const {
+    return Status::error(StatusCode::kFailedPrecondition, "%s cannot save its state", name());
+  }
+  // Continue the episode saved by save_state (same env and model).
+  virtual Status restore_state(const double* /*state*/) {
+    return Status::error(StatusCode::kFailedPrecondition, "%s cannot restore a state", name());
+  }
 };
 
 }  // namespace usbpo

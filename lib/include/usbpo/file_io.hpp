@@ -14,4 +14,10 @@ Status write_file_atomically(const char* path, const void* data, std::size_t siz
 // Read a whole file.
 Status read_file(const char* path, std::vector<unsigned char>* bytes);
 
+// Test hook: called after each chunk (at most 64 KiB) written to the temporary
+// file, with the bytes written so far and the total; a crash test kills the
+// process from here. Null (the default) disables it.
+using WriteProgressHook = void (*)(std::size_t written, std::size_t total);
+void set_write_progress_hook(WriteProgressHook hook);
+
 }  // namespace usbpo

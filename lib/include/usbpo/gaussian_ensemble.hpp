@@ -14,6 +14,7 @@
 #include "usbpo/ensemble_mlp.hpp"
 #include "usbpo/normalizer.hpp"
 #include "usbpo/rng.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 
 namespace usbpo {
@@ -117,6 +118,17 @@ class GaussianEnsemble {
   const Scalar* last_holdout_mse() const { return holdout_mse_; }
   // Bytes of scratch needed beyond parameters (for reports).
   std::size_t workspace_bytes() const { return workspace_bytes_; }
+  // Weights and log-variance bounds, normaliser, optimiser, elites.
+  void visit_state(StateVisitor& v) {
+    v.value("model", "params", params_, param_count_);
+    normalizer_.visit_state(v, "model/normalizer");
+    adam_.visit_state(v, "model/adam");
+    v.value("model", "elites", elites_, static_cast<std::size_t>(config_.elites));
+    v.value("model", "holdout_mse", holdout_mse_, static_cast<std::size_t>(config_.members));
+    for (int e = 0; e < config_.elites; ++e) {
+      if (!v.check(elites_[e] >= 0 && elites_[e] < config_.members, "model", "elite index in range")) return;
+    }
+  }
 
  private:
   Status validate(const EnsembleConfig& config) const;

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "usbpo/arena.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 #include "usbpo/types.hpp"
 
@@ -32,6 +33,11 @@ class Normalizer {
   const Scalar* std() const { return std_; }
   // Copy mean and std from another normaliser of the same dim.
   void copy_from(const Normalizer& other);
+  void visit_state(StateVisitor& v, const char* prefix) {
+    v.value(prefix, "mean", mean_, dim_);
+    v.value(prefix, "std", std_, dim_);
+    v.value(prefix, "inv_std", inv_std_, dim_);
+  }
 
  private:
   int dim_ = 0;

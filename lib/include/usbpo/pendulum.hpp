@@ -32,6 +32,10 @@ class Pendulum : public Env {
 
   // Set the state directly (tests); counts as a started episode.
   void set_state(double theta, double theta_dot);
+  // Checkpoint state: theta, theta_dot, steps of the episode.
+  int state_size() const override { return 3; }
+  Status save_state(double* state) const override;
+  Status restore_state(const double* state) override;
   double theta() const { return theta_; }
   double theta_dot() const { return theta_dot_; }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "usbpo/arena.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 
 namespace usbpo {
@@ -34,6 +35,16 @@ class PolicyMixture {
   // Sum of all weights (1 once the first epoch has begun).
   double total() const;
   void clear() { count_ = 0, head_ = 0, first_epoch_ = 0; }
+  void visit_state(StateVisitor& v) {
+    v.value("mixture", "head", &head_);
+    v.value("mixture", "count", &count_);
+    v.value("mixture", "first_epoch", &first_epoch_);
+    if (!v.check(head_ >= 0 && count_ >= 0 && head_ + count_ <= 2 * config_.max_epochs, "mixture",
+                 "window inside its buffer")) {
+      return;
+    }
+    v.value("mixture", "weights", weights_ + head_, static_cast<std::size_t>(count_));
+  }
 
  private:
   PolicyMixtureConfig config_;

@@ -7,6 +7,7 @@
 
 #include "usbpo/arena.hpp"
 #include "usbpo/rng.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 #include "usbpo/types.hpp"
 
@@ -66,14 +67,20 @@ class ReplayStore {
   int epoch_size(std::int32_t e) const;
   // Write the slots of all live transitions, oldest first, into slots (size()).
   void live_slots(int* slots) const;
+  // Counters, epoch ranges and the occupied slots (prefix "real_store", ...);
+  // a reader checks every counter and range before trusting it.
+  void visit_state(StateVisitor& v, const char* prefix);
 
  private:
   // Epoch e covers global insertion indices [begin, end).
-  struct EpochRange {
-    std::int32_t epoch;
+  struct EpochRange {  // no padding: checkpoints copy it as bytes
+    std::int64_t epoch;
     std::int64_t begin, end;
   };
   Status check_epoch(std::int32_t epoch) const;
+  // After loading a wrapped store saved with another capacity: move each live
+  // transition to its slot under this capacity.
+  void relayout(int saved_capacity);
   void note_insert(std::int32_t epoch, int count);
   std::int64_t oldest_live() const { return total_ - size_; }
   int slot_of(std::int64_t global) const { return static_cast<int>(global % config_.capacity); }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/types.hpp"
 
 namespace usbpo {
@@ -39,6 +40,11 @@ class Rng {
   };
   State state() const;
   void set_state(const State& state);
+  void visit_state(StateVisitor& v, const char* prefix) {
+    v.value(prefix, "s", s_, 4);
+    v.value(prefix, "cached_normal", &cached_normal_);
+    v.value(prefix, "has_cached_normal", &has_cached_normal_);
+  }
 
  private:
   std::uint64_t s_[4];

@@ -11,6 +11,7 @@
 #include "usbpo/arena.hpp"
 #include "usbpo/ensemble_mlp.hpp"
 #include "usbpo/rng.hpp"
+#include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
 
 namespace usbpo {
@@ -97,6 +98,16 @@ class Sac {
   Scalar& log_alpha() { return log_alpha_[0]; }
   Scalar alpha() const;
   Scalar target_entropy() const { return target_entropy_; }
+  // Networks, targets, temperature and the three optimisers.
+  void visit_state(StateVisitor& v) {
+    v.value("sac", "actor", actor_params_, actor_net_.total_params());
+    v.value("sac", "critics", critic_params_, critic_net_.total_params());
+    v.value("sac", "target_critics", target_params_, critic_net_.total_params());
+    v.value("sac", "log_alpha", log_alpha_);
+    actor_adam_.visit_state(v, "sac/actor_adam");
+    critic_adam_.visit_state(v, "sac/critic_adam");
+    alpha_adam_.visit_state(v, "sac/alpha_adam");
+  }
 
  private:
   Status place(const SacConfig& config, Arena& arena);

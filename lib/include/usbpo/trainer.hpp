@@ -56,6 +56,23 @@ struct TrainerConfig {
   W2FineTuneConfig w2;           // USB-PO phase 2
   double pmac_alpha = 0.9;       // PMAC policy mixture
   int policy_epoch_length = 250; // env steps per PMAC policy epoch
+  // Env steps this run plans to take (0: unknown). Stores are sized at init,
+  // so a known length keeps them small: the real store holds
+  // min(replay_capacity, planned_steps) and the model store is sized for the
+  // longest rollouts the schedule reaches by then instead of k_max.
+  std::int64_t planned_steps = 0;
+  // Seconds from some fixed point, for the time breakdown in TrainerProgress;
+  // null leaves the timings at 0 (the core reads no clock of its own).
+  double (*clock)() = nullptr;
+};
+
+// Where a run's wall time went, in seconds (TrainerConfig::clock).
+struct TrainerTimings {
+  double env = 0;        // real env steps and acting
+  double model = 0;      // phase 1: MLE training of the ensemble
+  double phase_two = 0;  // USB-PO phase 2 and the elite re-check
+  double rollouts = 0;   // branched model rollouts
+  double sac = 0;        // SAC updates, batch assembly included
 };
 
 // What the last model round did (for logs and plots).
@@ -80,6 +97,7 @@ struct TrainerProgress {
   bool model_round = false;        // this step ran a model round
   SacStats sac;                    // of the last update
   ModelRoundReport model;          // of the last model round
+  TrainerTimings time;             // cumulative
 };
 
 class Trainer {
@@ -87,15 +105,28 @@ class Trainer {
   // Check dims against the envs, carve everything from the arena, reset env.
   // env and eval_env must outlive the trainer and be separate instances.
   Status init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena);
-  // Bytes init() takes for this configuration and env dims.
-  static std::size_t bytes_needed(const TrainerConfig& config, int obs_dim, int act_dim);
-  // Transitions the model store holds: retain x k_max x rollout_batch x rounds per epoch.
+  // Bytes init() takes for this configuration and env (dims, state size).
+  static std::size_t bytes_needed(const TrainerConfig& config, const Env& env);
+  // Transitions the model store holds: retain x k x rollout_batch x rounds per
+  // epoch, k the longest rollout length reached within planned_steps (k_max if 0).
   static int model_store_capacity(const TrainerConfig& config);
+  // Transitions the real store holds: min(replay_capacity, planned_steps).
+  static int real_store_capacity(const TrainerConfig& config);
 
   // One env step and its updates; never allocates.
   Status step(TrainerProgress* progress);
   // Mean return of deterministic episodes on the evaluation env.
   Status evaluate(int episodes, Scalar* mean_return);
+
+  // Everything step() and evaluate() depend on, for checkpoints (see
+  // checkpoint.hpp): counters, generators, the current observation and env
+  // state, SAC, both stores, the ensemble, the backup M1 and the mixture.
+  // save_state visits to copy out. load_state visits to copy in and then
+  // restores the env's episode (or starts a new one when the env cannot save
+  // its state); if it fails the trainer refuses to step until init again.
+  Status save_state(StateVisitor& visitor);
+  Status load_state(StateVisitor& visitor);
+  Env& env() { return *env_; }
 
   const TrainerConfig& config() const { return config_; }
   const TrainerProgress& progress() const { return progress_; }
@@ -106,12 +137,14 @@ class Trainer {
   Rng& rng() { return rng_; }
 
  private:
-  Status place(const TrainerConfig& config, int obs_dim, int act_dim, Arena& arena);
+  Status place(const TrainerConfig& config, int obs_dim, int act_dim, int env_state_size, Arena& arena);
   Status start_episode();
   Status train_agent();
   Status model_round();
   // count real slots, uniformly or by the PMAC weights.
   Status sample_real(int count, int* slots);
+  void visit_state(StateVisitor& visitor);
+  double now() const { return config_.clock ? config_.clock() : 0.0; }
 
   TrainerConfig config_;
   Env* env_ = nullptr;
@@ -141,6 +174,9 @@ class Trainer {
   int* val_k1_ = nullptr;         // (w2.batch) fixed member draws of the validation set
   int* val_k2_ = nullptr;
   std::int32_t policy_epoch_ = -1;
+  double* env_state_ = nullptr;   // (env.state_size()) checkpoint copy of the episode
+  int env_state_size_ = 0;
+  bool usable_ = false;           // init succeeded and no load_state failed since
 };
 
 }  // namespace usbpo

@@ -12,6 +12,7 @@
 
 #include "usbpo/adam.hpp"
 #include "usbpo/gaussian_ensemble.hpp"
+#include "usbpo/state_visitor.hpp"
 
 namespace usbpo {
 
@@ -73,6 +74,13 @@ class W2FineTune {
   int* scratch_k1() { return k1_; }
   int* scratch_k2() { return k2_; }
   Adam& optimizer() { return adam_; }
+  // The backup M1 (its optimiser restarts every phase 2, so it is not state).
+  void visit_state(StateVisitor& v) {
+    v.value("w2", "has_backup", &has_backup_);
+    v.value("w2", "m1_params", m1_params_, param_count_);
+    v.value("w2", "m1_mean", m1_mean_, static_cast<std::size_t>(in_));
+    v.value("w2", "m1_std", m1_std_, static_cast<std::size_t>(in_));
+  }
 
  private:
   Status place(const W2FineTuneConfig& config, const EnsembleConfig& model, Arena& arena);

@@ -1,5 +1,6 @@
 #include "usbpo/mujoco/mujoco_env.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -87,6 +88,57 @@ Status MujocoEnv::set_state(const double* qpos, const double* qvel) {
   std::memcpy(data_->qvel, qvel, sizeof(double) * model_->nv);
   mj_forward(model_, data_);
   steps_ = 0;
+  started_ = true;
+  observe(obs_.data());
+  return Status::ok();
+}
+
+int MujocoEnv::state_size() const {
+  return model_ ? 2 + model_->nq + 2 * model_->nv + model_->na + model_->nu + 6 * model_->nbody : 0;
+}
+
+Status MujocoEnv::save_state(double* state) const {
+  if (!started_) return Status::error(StatusCode::kFailedPrecondition, "%s: save_state before reset", spec_.name);
+  double* out = state;
+  *out++ = data_->time;
+  *out++ = steps_;
+  out = std::copy(data_->qpos, data_->qpos + model_->nq, out);
+  out = std::copy(data_->qvel, data_->qvel + model_->nv, out);
+  out = std::copy(data_->act, data_->act + model_->na, out);
+  out = std::copy(data_->ctrl, data_->ctrl + model_->nu, out);
+  out = std::copy(data_->qacc_warmstart, data_->qacc_warmstart + model_->nv, out);
+  // Body positions as the last mj_step left them (computed before its
+  // integration): before_step() reads them, as Gym reads them before stepping.
+  out = std::copy(data_->xpos, data_->xpos + 3 * model_->nbody, out);
+  std::copy(data_->xipos, data_->xipos + 3 * model_->nbody, out);
+  return Status::ok();
+}
+
+Status MujocoEnv::restore_state(const double* state) {
+  if (!model_) return Status::error(StatusCode::kFailedPrecondition, "%s: restore_state before load", spec_.name);
+  const int n = state_size();
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(state[i])) return Status::error(StatusCode::kCorruptData, "%s: saved state has NaN or Inf", spec_.name);
+  }
+  if (!(state[1] >= 0) || !(state[1] < spec_.max_episode_steps) || state[1] != std::floor(state[1])) {
+    return Status::error(StatusCode::kCorruptData, "%s: saved episode step count out of range", spec_.name);
+  }
+  const double* in = state;
+  mj_resetData(model_, data_);
+  data_->time = *in++;
+  steps_ = static_cast<int>(*in++);
+  auto take = [&in](double* dst, int n) {
+    std::copy(in, in + n, dst);
+    in += n;
+  };
+  take(data_->qpos, model_->nq);
+  take(data_->qvel, model_->nv);
+  take(data_->act, model_->na);
+  take(data_->ctrl, model_->nu);
+  mj_forward(model_, data_);
+  take(data_->qacc_warmstart, model_->nv);  // after mj_forward, which must not see a stale one
+  take(data_->xpos, 3 * model_->nbody);
+  take(data_->xipos, 3 * model_->nbody);
   started_ = true;
   observe(obs_.data());
   return Status::ok();

@@ -63,6 +63,13 @@ class MujocoEnv : public Env {
   // Pretend `steps` steps of the episode have passed (tests of the time limit).
   void set_episode_steps(int steps) { steps_ = steps; }
 
+  // Checkpoint state: time, episode steps, qpos, qvel, act, ctrl, the
+  // solver's warm start (mj_step's result depends on it) and the body
+  // positions the rewards read before a step.
+  int state_size() const override;
+  Status save_state(double* state) const override;
+  Status restore_state(const double* state) override;
+
  protected:
   explicit MujocoEnv(const TaskSpec& spec) : spec_(spec) {}
   // Task hooks.

@@ -1,0 +1,51 @@
+// The trainer's checkpoint state: one list of fields for saving and loading.
+#include <type_traits>
+
+#include "usbpo/trainer.hpp"
+
+namespace usbpo {
+
+static_assert(std::is_trivially_copyable_v<TrainerProgress>, "progress is saved as plain bytes");
+
+void Trainer::visit_state(StateVisitor& v) {
+  v.value("trainer", "progress", &progress_);
+  v.value("trainer", "policy_epoch", &policy_epoch_);
+  v.value("trainer", "obs", obs_, static_cast<std::size_t>(env_->obs_dim()));
+  rng_.visit_state(v, "trainer/rng");
+  eval_rng_.visit_state(v, "trainer/eval_rng");
+  if (env_state_size_ > 0) v.value("env", "state", env_state_, static_cast<std::size_t>(env_state_size_));
+  real_.visit_state(v, "real_store");
+  if (!v.check(progress_.env_steps == real_.total_stored(), "trainer", "env steps equal the real transitions")) return;
+  sac_.visit_state(v);
+  if (!uses_model(config_.algorithm)) return;
+  model_.visit_state(v);
+  w2_.visit_state(v);
+  model_store_.visit_state(v, "model_store");
+  if (uses_policy_mixture(config_.algorithm)) mixture_.visit_state(v);
+}
+
+Status Trainer::save_state(StateVisitor& visitor) {
+  if (!usable_) return Status::error(StatusCode::kFailedPrecondition, "trainer is not initialised");
+  if (env_state_size_ > 0) USBPO_RETURN_IF_ERROR(env_->save_state(env_state_));
+  visit_state(visitor);
+  if (!visitor.ok()) return Status::error(StatusCode::kIoError, "saving the trainer state failed");
+  return Status::ok();
+}
+
+Status Trainer::load_state(StateVisitor& visitor) {
+  if (!env_) return Status::error(StatusCode::kFailedPrecondition, "load_state before init");
+  usable_ = false;  // until everything below succeeded
+  visit_state(visitor);
+  if (!visitor.ok() || !visitor.complete()) {
+    return Status::error(StatusCode::kCorruptData, "the saved trainer state does not fit this trainer");
+  }
+  if (env_state_size_ > 0) {
+    USBPO_RETURN_IF_ERROR(env_->restore_state(env_state_));
+  } else {
+    USBPO_RETURN_IF_ERROR(start_episode());  // the env cannot continue the saved episode
+  }
+  usable_ = true;
+  return Status::ok();
+}
+
+}  // namespace usbpo

@@ -1,0 +1,32 @@
+// The options of `usbpo train`, parsed into a TrainerConfig on top of the
+// task's defaults. The options as given are kept: checkpoints store them so
+// that `--resume` rebuilds the same run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "usbpo/trainer.hpp"
+
+namespace usbpo::cli {
+
+struct TrainOptions {
+  std::string env_name;
+  std::string mjcf_path;
+  std::string algo_name;
+  Algorithm algorithm = Algorithm::kSac;
+  TrainerConfig config;
+  std::int64_t steps = 15000;
+  std::int64_t checkpoint_every = 0;  // env steps between checkpoints; 0: none (the last one still is)
+  std::string out;
+  std::vector<std::string> args;      // "--key", "value", ... as given
+};
+
+// Parse `usbpo train` options; false with *error on a bad or unknown option.
+bool parse_train_options(const std::vector<std::string>& args, TrainOptions* options, std::string* error);
+// Replace (or add) --key value in an option list.
+void set_option(std::vector<std::string>* args, const std::string& key, const std::string& value);
+void print_train_usage();
+
+}  // namespace usbpo::cli
