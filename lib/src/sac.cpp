@@ -90,6 +90,12 @@ std::size_t Sac::bytes_needed(const SacConfig& config) {
   return measure.used();
 }
 
+Status Sac::check_config(const SacConfig& config) {
+  Sac probe;
+  Arena measure;
+  return probe.place(config, measure);
+}
+
 Status Sac::init(const SacConfig& config, Arena& arena, Rng& rng) {
   if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "Sac::init needs an arena with memory");
   USBPO_RETURN_IF_ERROR(place(config, arena));

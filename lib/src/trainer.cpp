@@ -113,6 +113,17 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   return Status::ok();
 }
 
+Status Trainer::check_config(const TrainerConfig& config, const Env& env) {
+  Trainer probe;
+  Arena measure;
+  USBPO_RETURN_IF_ERROR(probe.place(config, env.obs_dim(), env.act_dim(), env.state_size(), measure));
+  USBPO_RETURN_IF_ERROR(Sac::check_config(probe.config_.sac));
+  if (uses_model(config.algorithm)) USBPO_RETURN_IF_ERROR(GaussianEnsemble::check_config(probe.config_.model));
+  // Every model-based trainer holds the phase-2 state (the backup M1), so check it for all.
+  if (uses_model(config.algorithm)) USBPO_RETURN_IF_ERROR(W2FineTune::check_config(probe.config_.w2, probe.config_.model));
+  return Status::ok();
+}
+
 std::size_t Trainer::bytes_needed(const TrainerConfig& config, const Env& env) {
   Trainer probe;
   Arena measure;
@@ -121,7 +132,9 @@ std::size_t Trainer::bytes_needed(const TrainerConfig& config, const Env& env) {
   if (uses_model(config.algorithm)) {
     const std::size_t model = GaussianEnsemble::bytes_needed(probe.config_.model);
     if (model == 0) return 0;
-    bytes += model + W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model);
+    const std::size_t w2 = W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model);
+    if (w2 == 0) return 0;
+    bytes += model + w2;
   }
   return bytes;
 }

@@ -75,6 +75,12 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
   return Status::ok();
 }
 
+Status W2FineTune::check_config(const W2FineTuneConfig& config, const EnsembleConfig& model) {
+  W2FineTune probe;
+  Arena measure;
+  return probe.place(config, model, measure);
+}
+
 std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model) {
   W2FineTune probe;
   Arena measure;

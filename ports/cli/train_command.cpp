@@ -125,7 +125,7 @@ int train_command(int argc, char** argv) {
   // The one allocation of the run: everything the trainer needs, sized up front.
   const std::size_t bytes = Trainer::bytes_needed(config, *env);
   if (bytes == 0) {
-    std::fprintf(stderr, "usbpo train: invalid configuration\n");
+    std::fprintf(stderr, "usbpo train: invalid configuration: %s\n", Trainer::check_config(config, *env).message());
     return 2;
   }
   std::vector<unsigned char> memory(bytes);

@@ -24,8 +24,11 @@ void print_train_usage() {
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
                "  --epoch-length N --eval-episodes N\n"
-               "  model-based: --rollout-batch N --model-train-freq N --real-ratio X --w2-lr X\n"
-               "  --w2-terms both|shift|bias (USB-PO phase 2 ablations)\n",
+               "  model-based: --rollout-batch N --model-train-freq N --real-ratio X\n"
+               "  --ensemble B --elites N --model-hidden N --model-layers N --model-batch N\n"
+               "  --model-max-epochs N (0: train until the holdout loss stops improving)\n"
+               "  USB-PO phase 2: --w2-lr X --w2-batch N --w2-max-steps N\n"
+               "  --w2-terms both|shift|bias (the paper's ablations)\n",
                env_names().c_str());
 }
 
@@ -76,7 +79,15 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   c.rollout_batch = static_cast<int>(args.get_int("rollout-batch", c.rollout_batch));
   c.model_train_freq = static_cast<int>(args.get_int("model-train-freq", c.model_train_freq));
   c.real_ratio = static_cast<Scalar>(args.get_double("real-ratio", c.real_ratio));
+  c.model.members = static_cast<int>(args.get_int("ensemble", c.model.members));
+  c.model.elites = static_cast<int>(args.get_int("elites", c.model.elites));
+  c.model.hidden_width = static_cast<int>(args.get_int("model-hidden", c.model.hidden_width));
+  c.model.hidden_layers = static_cast<int>(args.get_int("model-layers", c.model.hidden_layers));
+  c.model.batch = static_cast<int>(args.get_int("model-batch", c.model.batch));
+  c.model.max_epochs = static_cast<int>(args.get_int("model-max-epochs", c.model.max_epochs));
   c.w2.learning_rate = static_cast<Scalar>(args.get_double("w2-lr", c.w2.learning_rate));
+  c.w2.batch = static_cast<int>(args.get_int("w2-batch", c.w2.batch));
+  c.w2.max_steps = static_cast<int>(args.get_int("w2-max-steps", c.w2.max_steps));
   const std::string ablation = args.get("w2-terms", "both");
   if (ablation != "both" && ablation != "shift" && ablation != "bias") {
     *error = "--w2-terms must be both, shift or bias";

@@ -33,6 +33,24 @@ TEST(ModelStore, SizedPerTheSchedule) {
   humanoid.model_train_freq = 1000;
   humanoid.model_retain_epochs = 5;
   EXPECT_EQ(Trainer::model_store_capacity(humanoid), 5 * 25 * 100000);
+  // A run planned for 120k steps reaches epoch 115 of the hopper schedule: k = 11.
+  hopper.start_steps = 5000;
+  hopper.planned_steps = 120000;
+  EXPECT_EQ(rollout_length(hopper.rollout_schedule, 115), 11);
+  EXPECT_EQ(Trainer::model_store_capacity(hopper), 11 * 100000 * 4);
+  // Humanoid for 15k steps stays at k = 1, a 25x smaller store.
+  humanoid.start_steps = 5000;
+  humanoid.planned_steps = 15000;
+  EXPECT_EQ(Trainer::model_store_capacity(humanoid), 5 * 1 * 100000);
+}
+
+TEST(RealStore, SizedForThePlannedRun) {
+  TrainerConfig c;
+  EXPECT_EQ(Trainer::real_store_capacity(c), 1000000);
+  c.planned_steps = 15000;
+  EXPECT_EQ(Trainer::real_store_capacity(c), 15000);
+  c.planned_steps = 5000000;
+  EXPECT_EQ(Trainer::real_store_capacity(c), 1000000);
 }
 
 // An env whose static termination ends every model sample at once.

@@ -69,6 +69,8 @@ class GaussianEnsemble {
   // weights are initialised from rng (MBPO's truncated normal).
   Status init(const EnsembleConfig& config, Arena& arena, Rng& rng);
   static std::size_t bytes_needed(const EnsembleConfig& config);
+  // Why a configuration is invalid (ok when init would accept it).
+  static Status check_config(const EnsembleConfig& config) { return GaussianEnsemble().validate(config); }
 
   // One MBPO training round on transitions data[slots[i]], i < count: refit the
   // normaliser on the training split, bootstrap per member, train until the

@@ -59,6 +59,8 @@ class Sac {
   // Validate, carve all networks, targets, optimisers and workspaces, init weights.
   Status init(const SacConfig& config, Arena& arena, Rng& rng);
   static std::size_t bytes_needed(const SacConfig& config);
+  // Why a configuration is invalid (ok when init would accept it).
+  static Status check_config(const SacConfig& config);
 
   // Action for one observation (obs_dim) into action (act_dim) in [-1, 1]:
   // tanh(mean) when deterministic, else a tanh-Gaussian sample from rng.

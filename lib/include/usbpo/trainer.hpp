@@ -106,7 +106,9 @@ class Trainer {
   // env and eval_env must outlive the trainer and be separate instances.
   Status init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena);
   // Bytes init() takes for this configuration and env (dims, state size).
+  // 0 for an invalid configuration; check_config says why.
   static std::size_t bytes_needed(const TrainerConfig& config, const Env& env);
+  static Status check_config(const TrainerConfig& config, const Env& env);
   // Transitions the model store holds: retain x k x rollout_batch x rounds per
   // epoch, k the longest rollout length reached within planned_steps (k_max if 0).
   static int model_store_capacity(const TrainerConfig& config);

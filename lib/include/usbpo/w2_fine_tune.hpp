@@ -50,6 +50,8 @@ class W2FineTune {
  public:
   // Carve the backup M1, the optimiser and the workspace for `model`.
   Status init(const W2FineTuneConfig& config, const GaussianEnsemble& model, Arena& arena);
+  // Why `config` (with `model`) cannot be used, or ok.
+  static Status check_config(const W2FineTuneConfig& config, const EnsembleConfig& model);
   static std::size_t bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model);
 
   // Back up the whole ensemble (weights, log-variance bounds, normaliser) as M1.
