@@ -2,7 +2,8 @@
 # Installs dependencies, builds usbpo with its tests and runs the whole suite.
 # Options (environment): USBPO_BUILD_DIR (default build-tests), USBPO_SANITIZE
 # (e.g. address,undefined), USBPO_REFERENCE_DIR (the Gym MJCF reference models;
-# defaults to ../shared/reference/gym-mujoco-assets beside the checkout if present).
+# defaults to ../shared/reference/gym-mujoco-assets beside the checkout if present),
+# USBPO_CTEST_ARGS (extra ctest arguments, e.g. -E to leave out tests).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/tests/install_deps.sh"
@@ -23,4 +24,5 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=$build_type -DUSBPO_BUILD_TESTS=ON \
   -DUSBPO_REFERENCE_DIR="$reference" "${launcher[@]}" "${extra[@]}"
 cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500
+# shellcheck disable=SC2086
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:-}

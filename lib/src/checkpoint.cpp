@@ -76,7 +76,7 @@ class LoadVisitor : public StateVisitor {
     const std::string wanted = full_name(prefix, name);
     const fb::StateTensor* tensor = nullptr;
     for (flatbuffers::uoffset_t i = 0; state_ && i < state_->size(); ++i) {
-      if (std::strcmp(state_->Get(i)->name()->c_str(), wanted.c_str()) == 0) {
+      if (state_->Get(i)->name()->string_view() == wanted) {  // name is required: verified non-null
         tensor = state_->Get(i);
         if (used_[i]) return fail("checkpoint holds state '%s' twice", wanted.c_str());
         used_[i] = true;

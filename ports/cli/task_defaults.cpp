@@ -40,6 +40,10 @@ void model_based_defaults(const std::string& task, TrainerConfig* c) {
     c->model.hidden_layers = 3;
     c->model.hidden_width = 64;
     c->model.batch = 64;
+    // 1000 transitions make an epoch of only 13 steps, and the NLL fit sits on a
+    // plateau for ~100 steps before the mean breaks through: with MBPO's patience
+    // of 5 epochs the first models stop at 87 % relative error, 20 reach 0.1 %.
+    c->model.patience = 20;
     c->w2.batch = 256;
     c->update_after = c->start_steps;
   } else {  // pusher and user tasks: MBPO's common values

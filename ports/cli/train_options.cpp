@@ -26,7 +26,8 @@ void print_train_usage() {
                "  --epoch-length N --eval-episodes N\n"
                "  model-based: --rollout-batch N --model-train-freq N --real-ratio X\n"
                "  --ensemble B --elites N --model-hidden N --model-layers N --model-batch N\n"
-               "  --model-max-epochs N (0: train until the holdout loss stops improving)\n"
+               "  --model-patience N (epochs without holdout improvement before stopping)\n"
+               "  --model-max-epochs N (0: no cap)\n"
                "  USB-PO phase 2: --w2-lr X --w2-batch N --w2-max-steps N\n"
                "  --w2-terms both|shift|bias (the paper's ablations)\n",
                env_names().c_str());
@@ -85,6 +86,7 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   c.model.hidden_layers = static_cast<int>(args.get_int("model-layers", c.model.hidden_layers));
   c.model.batch = static_cast<int>(args.get_int("model-batch", c.model.batch));
   c.model.max_epochs = static_cast<int>(args.get_int("model-max-epochs", c.model.max_epochs));
+  c.model.patience = static_cast<int>(args.get_int("model-patience", c.model.patience));
   c.w2.learning_rate = static_cast<Scalar>(args.get_double("w2-lr", c.w2.learning_rate));
   c.w2.batch = static_cast<int>(args.get_int("w2-batch", c.w2.batch));
   c.w2.max_steps = static_cast<int>(args.get_int("w2-max-steps", c.w2.max_steps));

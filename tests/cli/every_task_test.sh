@@ -17,7 +17,7 @@ for task in "${tasks[@]}"; do
     out="$task-$algo"
     start=$(date +%s.%N)
     if ! "$usbpo" train --env "$task" --algo "$algo" --steps 450 --start-steps 150 --update-after 150 --batch 64 \
-         --hidden 64 --epoch-length 150 --eval-episodes 1 --rollout-batch 400 --model-train-freq 100 \
+         --hidden 64 --updates-per-step 4 --epoch-length 150 --eval-episodes 1 --rollout-batch 400 --model-train-freq 100 \
          --ensemble 4 --elites 3 --model-hidden 64 --model-layers 2 --model-max-epochs 10 \
          --w2-batch 256 --w2-max-steps 20 \
          --out "$out" > "$out.log" 2>&1; then

@@ -1,0 +1,73 @@
+/* usbpo C ABI: run a trained policy from C firmware or a C controller.
+ *
+ * Plain C99. The policy lives in memory the caller gives (a static array is
+ * fine): no heap, no file system, no exceptions, no printing. Typical use:
+ *
+ *   size_t need;
+ *   if (usbpo_policy_bytes_needed(blob, blob_size, &need) != USBPO_OK) ...
+ *   static unsigned char memory[16384];          // at least `need` bytes
+ *   usbpo_policy* policy;
+ *   if (usbpo_policy_load(blob, blob_size, memory, sizeof memory, &policy, NULL, 0) != USBPO_OK) ...
+ *   usbpo_policy_act(policy, observation, action);  // every control tick
+ *
+ * The blob is a policy file written by `usbpo train` or `usbpo export`; it is
+ * verified (identifier, version, FlatBuffers verifier, dimensions, finite
+ * weights) and copied, so it may be freed after loading.
+ */
+#ifndef USBPO_USBPO_H_
+#define USBPO_USBPO_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result codes; usbpo_strerror names them. */
+typedef enum usbpo_status {
+  USBPO_OK = 0,
+  USBPO_ERR_INVALID_ARGUMENT = 1,    /* a null pointer or a value out of range */
+  USBPO_ERR_DIMENSION_MISMATCH = 2,  /* sizes do not match the policy */
+  USBPO_ERR_NON_FINITE = 3,          /* NaN or Inf in an observation or in the file */
+  USBPO_ERR_OUT_OF_MEMORY = 4,       /* the caller's memory is smaller than bytes_needed */
+  USBPO_ERR_IO = 5,                  /* (not produced by these functions; kept for the core's codes) */
+  USBPO_ERR_CORRUPT_DATA = 6,        /* not a usbpo policy, wrong version, truncated or damaged */
+  USBPO_ERR_NOT_FOUND = 7,
+  USBPO_ERR_FAILED_PRECONDITION = 8  /* e.g. act on a policy that did not load */
+} usbpo_status;
+
+/* A loaded policy; it lives inside the caller's memory block. */
+typedef struct usbpo_policy usbpo_policy;
+
+/* A short fixed name of a code ("ok", "corrupt data", ...); never NULL. */
+const char* usbpo_strerror(usbpo_status status);
+
+/* Verifies `blob` and sets *bytes to the memory usbpo_policy_load needs. */
+usbpo_status usbpo_policy_bytes_needed(const void* blob, size_t blob_size, size_t* bytes);
+
+/* Verifies `blob` and loads it into `memory` (any alignment; at least
+ * usbpo_policy_bytes_needed bytes). On success *policy points into `memory`.
+ * If `detail` is not NULL it receives a readable reason on failure
+ * (truncated to detail_size - 1 characters). */
+usbpo_status usbpo_policy_load(const void* blob, size_t blob_size, void* memory, size_t memory_size,
+                               usbpo_policy** policy, char* detail, size_t detail_size);
+
+/* Deterministic action: obs[obs_dim] -> action[act_dim] within the action
+ * bounds. Rejects non-finite observations (action left untouched). */
+usbpo_status usbpo_policy_act(usbpo_policy* policy, const float* obs, float* action);
+
+/* Dimensions and metadata of a loaded policy (0 or "" for NULL). */
+int usbpo_policy_obs_dim(const usbpo_policy* policy);
+int usbpo_policy_act_dim(const usbpo_policy* policy);
+const char* usbpo_policy_env_name(const usbpo_policy* policy);   /* task it was trained on */
+const char* usbpo_policy_algorithm(const usbpo_policy* policy);  /* sac, mbpo, usbpo, ... */
+int64_t usbpo_policy_env_steps(const usbpo_policy* policy);      /* env steps of training */
+/* Copies the action bounds into low[act_dim] and high[act_dim]. */
+usbpo_status usbpo_policy_action_bounds(const usbpo_policy* policy, float* low, float* high);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USBPO_USBPO_H_ */
