@@ -4,6 +4,14 @@ set -euo pipefail
 packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
           libgtest-dev libgmock-dev libbenchmark-dev ccache)
 if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
+# Cross builds: Linux/ARM compilers, qemu-user to run their tests, GoogleTest
+# sources to build it for the target, the bare-metal Cortex-M toolchain.
+if [ "${USBPO_WITH_CROSS:-0}" = 1 ]; then
+  packages+=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user googletest
+             gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+fi
+# The policy-loader fuzz target: clang with libFuzzer.
+if [ "${USBPO_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

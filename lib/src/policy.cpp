@@ -44,7 +44,7 @@ Status verify(const void* blob, std::size_t size, const fb::Policy** out) {
   const fb::Policy* p = fb::GetPolicy(bytes);
   if (p->format_version() != Policy::kFormatVersion) {
     return Status::error(StatusCode::kCorruptData, "policy format version %u is not supported (expected %u)",
-                         p->format_version(), Policy::kFormatVersion);
+                         static_cast<unsigned>(p->format_version()), static_cast<unsigned>(Policy::kFormatVersion));
   }
   const int obs_dim = p->obs_dim(), act_dim = p->act_dim();
   if (obs_dim < 1 || obs_dim > 4096 || act_dim < 1 || act_dim > 64) {
@@ -60,8 +60,9 @@ Status verify(const void* blob, std::size_t size, const fb::Policy** out) {
       actor->hidden_width() > 65536) {
     return Status::error(StatusCode::kCorruptData,
                          "policy actor shape (%d members, %d -> %d, %d x %d) does not match obs_dim %d, act_dim %d",
-                         actor->members(), actor->input_dim(), actor->output_dim(), actor->hidden_layers(),
-                         actor->hidden_width(), obs_dim, act_dim);
+                         static_cast<int>(actor->members()), static_cast<int>(actor->input_dim()),
+                         static_cast<int>(actor->output_dim()), static_cast<int>(actor->hidden_layers()),
+                         static_cast<int>(actor->hidden_width()), obs_dim, act_dim);
   }
   if (p->obs_mean()->size() != static_cast<flatbuffers::uoffset_t>(obs_dim) ||
       p->obs_std()->size() != static_cast<flatbuffers::uoffset_t>(obs_dim) ||
@@ -103,7 +104,7 @@ Status Policy::place(const void* blob, std::size_t size, Arena& arena, bool copy
   USBPO_RETURN_IF_ERROR(net.configure(shape));
   if (actor->params()->size() != net.total_params()) {
     return Status::error(StatusCode::kCorruptData, "policy actor has %u weights, its shape needs %zu",
-                         actor->params()->size(), net.total_params());
+                         static_cast<unsigned>(actor->params()->size()), net.total_params());
   }
   const int obs_dim = p->obs_dim(), act_dim = p->act_dim();
   Scalar* params = arena.allocate<Scalar>(net.total_params());

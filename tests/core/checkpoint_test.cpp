@@ -356,7 +356,12 @@ void kill_halfway(std::size_t written, std::size_t total) {
 }
 
 TEST(CheckpointDeathTest, KillDuringWriteKeepsThePreviousCheckpoint) {
+#if defined(USBPO_TESTS_UNDER_EMULATOR)
+  // qemu-user cannot re-execute the foreign binary; the core is single-threaded here, so fork.
+  GTEST_FLAG_SET(death_test_style, "fast");
+#else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+#endif
   // No pid in the name: the threadsafe style re-runs this test in a new process.
   const std::string path = ::testing::TempDir() + "usbpo_kill_during_write";
   const TrainerConfig c = small_config(Algorithm::kUsbpo);

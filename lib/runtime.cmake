@@ -1,0 +1,32 @@
+# usbpo::runtime — the inference subset for bare-metal targets: verify a policy
+# blob, place it in caller memory, act. No exceptions, RTTI, heap, threads or
+# file system. Included from lib/CMakeLists.txt when USBPO_RUNTIME_ONLY is ON.
+set(usbpo_runtime_sources policy.cpp c_api.cpp ensemble_mlp.cpp normalizer.cpp ops_dispatch.cpp
+                          ops_kernels_generic.cpp arena.cpp status.cpp rng.cpp types.cpp)
+list(TRANSFORM usbpo_runtime_sources PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/src/)
+add_library(usbpo_runtime STATIC ${usbpo_runtime_sources})
+add_library(usbpo::runtime ALIAS usbpo_runtime)
+set_target_properties(usbpo_runtime PROPERTIES EXPORT_NAME runtime)
+target_include_directories(usbpo_runtime PUBLIC
+  $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+target_link_libraries(usbpo_runtime PUBLIC Eigen3::Eigen)
+target_compile_features(usbpo_runtime PUBLIC cxx_std_17)
+add_dependencies(usbpo_runtime usbpo_schemas)
+
+# The FlatBuffers headers sit in the build machine's /usr/include, beside glibc's;
+# a target compiler must see only the flatbuffers/ folder, so link just that.
+set(usbpo_flatbuffers_only ${CMAKE_CURRENT_BINARY_DIR}/flatbuffers_only)
+file(MAKE_DIRECTORY ${usbpo_flatbuffers_only})
+file(CREATE_LINK ${USBPO_FLATBUFFERS_INCLUDE_DIR}/flatbuffers ${usbpo_flatbuffers_only}/flatbuffers SYMBOLIC)
+target_include_directories(usbpo_runtime PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src ${CMAKE_CURRENT_BINARY_DIR}/generated
+                                                 ${usbpo_flatbuffers_only})
+
+# A microcontroller stack is kilobytes: Eigen's temporaries above 16 KiB would go
+# to the heap, and the single-observation act path stays far below that.
+target_compile_definitions(usbpo_runtime PUBLIC EIGEN_STACK_ALLOCATION_LIMIT=16384)
+# One thread of control: no guard calls around function-local statics.
+target_compile_options(usbpo_runtime PRIVATE -fno-exceptions -fno-rtti -fno-threadsafe-statics
+                                             -ffunction-sections -fdata-sections)
+set_source_files_properties(src/ops_kernels_generic.cpp PROPERTIES COMPILE_OPTIONS -fno-math-errno)
+usbpo_target_defaults(usbpo_runtime)
