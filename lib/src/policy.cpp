@@ -82,6 +82,9 @@ Status verify(const void* blob, std::size_t size, const fb::Policy** out) {
     if (!(p->action_low()->Get(d) < p->action_high()->Get(d))) {
       return Status::error(StatusCode::kCorruptData, "policy action bound %d: low is not below high", d);
     }
+    if (!std::isfinite(p->action_high()->Get(d) - p->action_low()->Get(d))) {
+      return Status::error(StatusCode::kCorruptData, "policy action bound %d: the range overflows a float", d);
+    }
   }
   *out = p;
   return Status::ok();
@@ -167,15 +170,27 @@ Status Policy::forward(const Scalar* obs) {
     normalized_[d] = (obs[d] - obs_mean_[d]) * obs_inv_std_[d];
   }
   MlpOps::forward(actor_net_, actor_params_, normalized_, 0, 1, ws_, 0, 1);
+  // Finite weights can still overflow on some observation (found by fuzzing).
+  const Scalar* out = ws_.output(0);
+  for (int i = 0; i < 2 * act_dim_; ++i) {
+    if (!std::isfinite(out[i])) {
+      return Status::error(StatusCode::kNonFinite, "policy act: the actor's output overflowed (NaN or Inf)");
+    }
+  }
   return Status::ok();
+}
+
+// low + (tanh + 1) / 2 (high - low), clamped: rounding must not step outside the bounds.
+Scalar Policy::scale(int d, Scalar squashed) const {
+  const Scalar a = action_low_[d] + (squashed + 1.0f) * 0.5f * (action_high_[d] - action_low_[d]);
+  return std::min(std::max(a, action_low_[d]), action_high_[d]);
 }
 
 Status Policy::act(const Scalar* obs, Scalar* action) {
   USBPO_RETURN_IF_ERROR(forward(obs));
   const Scalar* out = ws_.output(0);
   for (int d = 0; d < act_dim_; ++d) {
-    const Scalar squashed = std::tanh(out[d]);
-    action[d] = action_low_[d] + (squashed + 1.0f) * 0.5f * (action_high_[d] - action_low_[d]);
+    action[d] = scale(d, std::tanh(out[d]));
   }
   return Status::ok();
 }
@@ -185,8 +200,7 @@ Status Policy::act_stochastic(const Scalar* obs, Scalar* action, Rng& rng) {
   const Scalar* out = ws_.output(0);
   for (int d = 0; d < act_dim_; ++d) {
     const Scalar log_std = std::clamp(out[act_dim_ + d], log_std_min_, log_std_max_);
-    const Scalar squashed = std::tanh(out[d] + std::exp(log_std) * rng.normal());
-    action[d] = action_low_[d] + (squashed + 1.0f) * 0.5f * (action_high_[d] - action_low_[d]);
+    action[d] = scale(d, std::tanh(out[d] + std::exp(log_std) * rng.normal()));
   }
   return Status::ok();
 }

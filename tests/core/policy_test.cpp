@@ -179,6 +179,30 @@ TEST(Policy, RejectsNonFiniteObservation) {
   EXPECT_NE(std::string(s.message()).find("observation[1]"), std::string::npos);
 }
 
+TEST(Policy, FiniteWeightsThatOverflowAreRefusedAtAct) {
+  // Found by the fuzz target: every weight finite, yet the layers overflow to
+  // Inf - Inf = NaN. act must say so, not hand NaN to the motors.
+  Source source;
+  std::vector<Scalar> params(source.sac.actor_network().total_params(), 3e38f);
+  std::vector<unsigned char> blob;
+  ASSERT_TRUE(serialize_policy(source.describe(params.data()), &blob).is_ok());
+  Policy policy;
+  std::vector<unsigned char> memory;
+  ASSERT_TRUE(load(blob, policy, memory).is_ok());
+  Scalar obs[4] = {1, -1, 1, -1}, action[3] = {7, 7, 7};
+  EXPECT_EQ(policy.act(obs, action).code(), StatusCode::kNonFinite);
+  EXPECT_EQ(action[0], 7) << "the action is left untouched";
+}
+
+TEST(Policy, ActionRangeThatOverflowsIsRejected) {
+  Source source;
+  source.low[1] = -3e38f;
+  source.high[1] = 3e38f;
+  Policy policy;
+  std::vector<unsigned char> memory;
+  EXPECT_EQ(load(source.blob(), policy, memory).code(), StatusCode::kCorruptData);
+}
+
 TEST(Policy, ArenaTooSmallIsReported) {
   Source source;
   const std::vector<unsigned char> blob = source.blob();

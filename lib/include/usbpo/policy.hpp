@@ -44,6 +44,7 @@ class Policy {
  private:
   Status place(const void* blob, std::size_t size, Arena& arena, bool copy);
   Status forward(const Scalar* obs);
+  Scalar scale(int d, Scalar squashed) const;
 
   EnsembleMlp actor_net_;
   MlpWorkspace ws_;

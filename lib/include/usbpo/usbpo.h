@@ -54,7 +54,8 @@ usbpo_status usbpo_policy_load(const void* blob, size_t blob_size, void* memory,
                                usbpo_policy** policy, char* detail, size_t detail_size);
 
 /* Deterministic action: obs[obs_dim] -> action[act_dim] within the action
- * bounds. Rejects non-finite observations (action left untouched). */
+ * bounds. Rejects non-finite observations, and outputs that overflow
+ * (USBPO_ERR_NON_FINITE; action left untouched). */
 usbpo_status usbpo_policy_act(usbpo_policy* policy, const float* obs, float* action);
 
 /* Dimensions and metadata of a loaded policy (0 or "" for NULL). */
