@@ -1,5 +1,7 @@
 #include "usbpo/trainer.hpp"
 
+#include "usbpo/dataset.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -232,6 +234,27 @@ Status Trainer::model_round() {
   progress_.time.rollouts += now() - t1;
   report.model_store_size = model_store_.size();
   ++report.round;
+  return Status::ok();
+}
+
+Status Trainer::load_dataset(const void* bytes, std::size_t size, const char* expected_env, int* loaded) {
+  if (loaded) *loaded = 0;
+  if (!usable_) return Status::error(StatusCode::kFailedPrecondition, "trainer is not initialised");
+  if (progress_.env_steps != 0) {
+    return Status::error(StatusCode::kFailedPrecondition, "a dataset loads before the first step, not at step %lld",
+                         static_cast<long long>(progress_.env_steps));
+  }
+  int count = 0;
+  USBPO_RETURN_IF_ERROR(::usbpo::load_dataset(bytes, size, expected_env, real_, 0, &count));
+  if (loaded) *loaded = count;
+  progress_.dataset_transitions += count;
+  if (count == 0 || !uses_model(config_.algorithm)) return Status::ok();
+  if (uses_policy_mixture(config_.algorithm) && policy_epoch_ != 0) {
+    USBPO_RETURN_IF_ERROR(mixture_.begin_epoch(0));
+    policy_epoch_ = 0;
+  }
+  USBPO_RETURN_IF_ERROR(model_round());
+  progress_.model_round = true;
   return Status::ok();
 }
 

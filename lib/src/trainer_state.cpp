@@ -15,7 +15,10 @@ void Trainer::visit_state(StateVisitor& v) {
   eval_rng_.visit_state(v, "trainer/eval_rng");
   if (env_state_size_ > 0) v.value("env", "state", env_state_, static_cast<std::size_t>(env_state_size_));
   real_.visit_state(v, "real_store");
-  if (!v.check(progress_.env_steps == real_.total_stored(), "trainer", "env steps equal the real transitions")) return;
+  if (!v.check(progress_.env_steps + progress_.dataset_transitions == real_.total_stored(), "trainer",
+               "env steps plus dataset transitions equal the real transitions")) {
+    return;
+  }
   sac_.visit_state(v);
   if (!uses_model(config_.algorithm)) return;
   model_.visit_state(v);

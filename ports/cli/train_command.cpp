@@ -23,6 +23,8 @@
 #include "timing.hpp"
 #include "train_options.hpp"
 #include "usbpo/checkpoint.hpp"
+#include "usbpo/dataset.hpp"
+#include "usbpo/file_io.hpp"
 #include "usbpo/policy_file.hpp"
 
 namespace usbpo::cli {
@@ -108,6 +110,28 @@ int train_command(int argc, char** argv) {
     if (!resuming) print_train_usage();
     return 2;
   }
+  // A fresh run from a dataset: verify it now, and record its size among the
+  // run's options (stores and exploration depend on it; a resume reads it there).
+  std::vector<unsigned char> dataset;
+  if (!resuming && !o.init_dataset.empty()) {
+    DatasetInfo info;
+    Status s = read_file(o.init_dataset.c_str(), &dataset);
+    if (s.is_ok()) s = inspect_dataset(dataset.data(), dataset.size(), &info);
+    if (s.is_ok() && o.env_name != info.env_name) {
+      s = Status::error(StatusCode::kDimensionMismatch, "%s was recorded on '%s', not '%s'", o.init_dataset.c_str(),
+                        info.env_name, o.env_name.c_str());
+    }
+    if (!s.is_ok()) {
+      std::fprintf(stderr, "usbpo train: --init-dataset: %s\n", s.message());
+      return 2;
+    }
+    std::vector<std::string> with_count = o.args;
+    set_option(&with_count, "init-dataset-transitions", std::to_string(info.count));
+    if (!parse_train_options(with_count, &o, &error)) {
+      std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
+      return 2;
+    }
+  }
   TrainerConfig& config = o.config;
   config.clock = now_seconds;
 
@@ -133,6 +157,15 @@ int train_command(int argc, char** argv) {
   Trainer trainer;
   status = trainer.init(config, *env, *eval_env, arena);
   if (status.is_ok() && resuming) status = restore_checkpoint(checkpoint, trainer);
+  if (status.is_ok() && !dataset.empty()) {
+    int loaded = 0;
+    status = trainer.load_dataset(dataset.data(), dataset.size(), o.env_name.c_str(), &loaded);
+    if (status.is_ok()) {
+      std::fprintf(stderr, "usbpo train: %d real transitions from %s%s\n", loaded, o.init_dataset.c_str(),
+                   uses_model(o.algorithm) ? ", model fitted to them" : "");
+    }
+    dataset = std::vector<unsigned char>();
+  }
   if (!status.is_ok()) {
     std::fprintf(stderr, "usbpo train: %s\n", status.message());
     return 2;
@@ -289,6 +322,14 @@ int train_command(int argc, char** argv) {
   save_policy();
   history.write_learning_curve(plot_path, title, paper);
   log.close();
+  if (!o.save_dataset.empty()) {
+    const Status s = save_dataset(o.save_dataset.c_str(), trainer.real_store(), o.env_name.c_str());
+    if (s.is_ok()) {
+      std::fprintf(stderr, "dataset: %s (%d real transitions)\n", o.save_dataset.c_str(), trainer.real_store().size());
+    } else {
+      std::fprintf(stderr, "usbpo train: --save-dataset: %s\n", s.message());
+    }
+  }
   const TrainerTimings& t = progress.time;
   const double per_k = progress.env_steps > 0 ? 1000.0 / progress.env_steps : 0;
   std::fprintf(stderr, "%s after %lld steps in %.1f s; last evaluation return %.1f\n",

@@ -1,5 +1,6 @@
 #include "train_options.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "arguments.hpp"
@@ -20,6 +21,9 @@ void print_train_usage() {
                "  --out DIR              output directory (default runs/<env>-<algo>-<seed>)\n"
                "  --checkpoint-every N   env steps between checkpoints (default: one epoch; 0: only at the end)\n"
                "  --resume DIR           continue the run in DIR from its checkpoint, bit for bit\n"
+               "  --init-dataset FILE    start from logged real transitions (a usbpo dataset file); exploration\n"
+               "                         is shortened by their number and model-based runs fit a model at once\n"
+               "  --save-dataset FILE    write the real transitions of the run as a dataset file at the end\n"
                "  overrides of the task defaults:\n"
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
@@ -98,7 +102,18 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   c.w2.use_shift = ablation != "bias";
   c.w2.use_bias = ablation != "shift";
   o->checkpoint_every = args.get_int("checkpoint-every", c.epoch_length);
-  c.planned_steps = o->steps;  // stores sized for this run; a resume may grow them
+  o->init_dataset = args.get("init-dataset", "");
+  o->save_dataset = args.get("save-dataset", "");
+  // Set by usbpo itself after reading the dataset, so that a resumed run sizes
+  // its stores and its exploration exactly as the first one did.
+  o->dataset_transitions = args.get_int("init-dataset-transitions", 0);
+  if (o->dataset_transitions < 0 || (o->dataset_transitions > 0 && o->init_dataset.empty())) {
+    *error = "--init-dataset-transitions is set by usbpo with --init-dataset";
+    return false;
+  }
+  // Logged data replaces as much random exploration; the real store holds it too.
+  c.start_steps = static_cast<int>(std::max<std::int64_t>(0, c.start_steps - o->dataset_transitions));
+  c.planned_steps = o->steps + o->dataset_transitions;  // stores sized for this run; a resume may grow them
   if (!args.error().empty()) {
     *error = args.error();
     return false;

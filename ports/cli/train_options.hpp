@@ -20,6 +20,9 @@ struct TrainOptions {
   std::int64_t steps = 15000;
   std::int64_t checkpoint_every = 0;  // env steps between checkpoints; 0: none (the last one still is)
   std::string out;
+  std::string init_dataset;           // real transitions to start from (dataset file)
+  std::int64_t dataset_transitions = 0;  // how many it holds (recorded in the run's options by usbpo)
+  std::string save_dataset;           // write the real store here at the end
   std::vector<std::string> args;      // "--key", "value", ... as given
 };
 

@@ -90,6 +90,7 @@ struct TrainerProgress {
   std::int64_t env_steps = 0;
   std::int64_t episodes = 0;
   std::int64_t gradient_updates = 0;
+  std::int64_t dataset_transitions = 0;  // real transitions loaded from a dataset before the first step
   Scalar episode_return = 0;       // of the episode in progress
   Scalar last_episode_return = 0;  // of the last finished episode
   bool episode_finished = false;   // this step ended an episode
@@ -119,6 +120,12 @@ class Trainer {
   Status step(TrainerProgress* progress);
   // Mean return of deterministic episodes on the evaluation env.
   Status evaluate(int episodes, Scalar* mean_return);
+
+  // Start from logged data (dataset.hpp), before the first step: append the
+  // verified transitions to the real store (policy epoch 0) and, for the
+  // model-based algorithms, run a model round at once so that SAC's first
+  // updates already see model data. Nothing is stored on any error.
+  Status load_dataset(const void* bytes, std::size_t size, const char* expected_env, int* loaded);
 
   // Everything step() and evaluate() depend on, for checkpoints (see
   // checkpoint.hpp): counters, generators, the current observation and env
