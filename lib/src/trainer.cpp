@@ -1,11 +1,10 @@
 #include "usbpo/trainer.hpp"
 
-#include "usbpo/dataset.hpp"
-
 #include <algorithm>
 #include <cstring>
 
 #include "usbpo/action_scaling.hpp"
+#include "usbpo/dataset.hpp"
 #include "usbpo/mixed_batch.hpp"
 
 namespace usbpo {
