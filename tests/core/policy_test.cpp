@@ -11,6 +11,7 @@
 #include "usbpo/action_scaling.hpp"
 #include "usbpo/policy_file.hpp"
 #include "usbpo/sac.hpp"
+#include "usbpo/schema/policy_generated.h"
 
 namespace usbpo {
 namespace {
@@ -154,6 +155,56 @@ TEST(Policy, RejectsForeignIdentifierWithClearMessage) {
   Status s = load(blob, policy, memory);
   EXPECT_EQ(s.code(), StatusCode::kCorruptData);
   EXPECT_NE(std::string(s.message()).find("identifier"), std::string::npos);
+}
+
+// A policy file written field by field, so that one field can be wrong.
+struct HandBuilt {
+  std::uint32_t version = Policy::kFormatVersion;
+  int obs_dim = 4, act_dim = 3;      // the file's claims
+  int input_dim = 4, output_dim = 6; // the actor's shape
+  int extra_params = 0;              // weights beyond what the shape needs
+};
+
+std::vector<unsigned char> hand_built(Source& source, const HandBuilt& h) {
+  const MlpShape& shape = source.sac.actor_network().shape();
+  std::vector<float> params(source.sac.actor_params(),
+                            source.sac.actor_params() + source.sac.actor_network().total_params());
+  params.resize(params.size() + h.extra_params, 0.0f);
+  flatbuffers::FlatBufferBuilder b;
+  const auto actor = fb::CreateMlp(b, 1, h.input_dim, h.output_dim, shape.hidden_layers, shape.hidden_width,
+                                   static_cast<std::uint8_t>(shape.activation), b.CreateVector(params));
+  const std::vector<float> mean(h.obs_dim, 0.0f), std(h.obs_dim, 1.0f), low(h.act_dim, -1.0f), high(h.act_dim, 1.0f);
+  const auto policy = fb::CreatePolicy(b, h.version, b.CreateString("test_env"), b.CreateString("sac"), 10, h.obs_dim,
+                                       h.act_dim, b.CreateVector(mean), b.CreateVector(std), b.CreateVector(low),
+                                       b.CreateVector(high), actor, -20.0f, 2.0f);
+  fb::FinishPolicyBuffer(b, policy);
+  return std::vector<unsigned char>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+TEST(Policy, RejectsWrongVersionAndDimsThatDoNotFitTheWeights) {
+  Source source;
+  Policy policy;
+  std::vector<unsigned char> memory;
+  ASSERT_TRUE(load(hand_built(source, HandBuilt{}), policy, memory).is_ok()) << "the hand-built file is valid";
+  auto rejected = [&](const HandBuilt& h, const char* words) {
+    Policy p;
+    const Status s = load(hand_built(source, h), p, memory);
+    EXPECT_EQ(s.code(), StatusCode::kCorruptData) << s.message();
+    EXPECT_NE(std::string(s.message()).find(words), std::string::npos) << s.message();
+    EXPECT_FALSE(p.loaded());
+  };
+  HandBuilt h;
+  h.version = Policy::kFormatVersion + 1;
+  rejected(h, "version");
+  h = HandBuilt{};
+  h.obs_dim = 5;  // claims 5 observations, the actor takes 4
+  rejected(h, "does not match");
+  h = HandBuilt{};
+  h.act_dim = 2;  // claims 2 actions, the actor outputs 3 means + 3 log-stds
+  rejected(h, "does not match");
+  h = HandBuilt{};
+  h.extra_params = 1;  // one weight more than the shape needs
+  rejected(h, "weights");
 }
 
 TEST(Policy, RejectsNanWeights) {
