@@ -48,18 +48,7 @@ int main(int argc, char** argv) {
     }
   }
   // The deployable file: the actor, its observation normaliser, the action bounds.
-  usbpo::PolicyDescription policy;
-  policy.env_name = env.name();
-  policy.algorithm = "usbpo";
-  policy.env_steps = progress.env_steps;
-  policy.obs_dim = env.obs_dim();
-  policy.act_dim = env.act_dim();
-  policy.actor = &trainer.sac().actor_network();
-  policy.actor_params = trainer.sac().actor_params();
-  policy.action_low = env.action_low();
-  policy.action_high = env.action_high();
-  policy.log_std_min = config.sac.log_std_min;
-  policy.log_std_max = config.sac.log_std_max;
+  const usbpo::PolicyDescription policy = usbpo::describe_policy(trainer);
   if (status.is_ok()) status = usbpo::save_policy_file(policy_path, policy);
   if (!status.is_ok()) return std::fprintf(stderr, "custom_env: %s\n", status.message()), 1;
   std::printf("policy: %s\n", policy_path);

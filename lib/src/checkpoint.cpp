@@ -136,20 +136,8 @@ Status build_checkpoint(Trainer& trainer, const void* host_data, std::size_t hos
   USBPO_RETURN_IF_ERROR(trainer.save_state(measure));
   Env& env = trainer.env();
   const char* algorithm = algorithm_name(trainer.config().algorithm);
-  PolicyDescription policy;
-  policy.env_name = env.name();
-  policy.algorithm = algorithm;
-  policy.env_steps = trainer.progress().env_steps;
-  policy.obs_dim = env.obs_dim();
-  policy.act_dim = env.act_dim();
-  policy.actor = &trainer.sac().actor_network();
-  policy.actor_params = trainer.sac().actor_params();
-  policy.action_low = env.action_low();
-  policy.action_high = env.action_high();
-  policy.log_std_min = trainer.config().sac.log_std_min;
-  policy.log_std_max = trainer.config().sac.log_std_max;
   std::vector<unsigned char> policy_bytes;
-  USBPO_RETURN_IF_ERROR(serialize_policy(policy, &policy_bytes));
+  USBPO_RETURN_IF_ERROR(serialize_policy(describe_policy(trainer), &policy_bytes));
 
   const std::size_t estimate = measure.bytes + policy_bytes.size() + host_size + 64 * measure.fields + 4096;
   if (estimate > kMaxCheckpointBytes) {

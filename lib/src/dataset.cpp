@@ -5,17 +5,11 @@
 #include <cstring>
 
 #include "usbpo/file_io.hpp"
+#include "flatbuffers_checks.hpp"
 #include "usbpo/schema/dataset_generated.h"
 
 namespace usbpo {
 namespace {
-
-bool all_finite(const flatbuffers::Vector<float>* v) {
-  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
-    if (!std::isfinite(v->Get(i))) return false;
-  }
-  return true;
-}
 
 // Everything load_dataset trusts, checked before a single transition is stored.
 Status verify(const void* bytes, std::size_t size, const fb::Dataset** out) {
@@ -46,7 +40,8 @@ Status verify(const void* bytes, std::size_t size, const fb::Dataset** out) {
     return Status::error(StatusCode::kCorruptData, "dataset arrays do not hold %d transitions of obs_dim %d, act_dim %d",
                          count, obs_dim, act_dim);
   }
-  if (!all_finite(d->obs()) || !all_finite(d->act()) || !all_finite(d->reward()) || !all_finite(d->next_obs())) {
+  if (!vector_all_finite(d->obs()) || !vector_all_finite(d->act()) || !vector_all_finite(d->reward()) ||
+      !vector_all_finite(d->next_obs())) {
     return Status::error(StatusCode::kNonFinite, "dataset contains NaN or Inf values");
   }
   for (flatbuffers::uoffset_t i = 0; i < d->act()->size(); ++i) {

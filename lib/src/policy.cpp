@@ -4,19 +4,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "flatbuffers_checks.hpp"
 #include "usbpo/action_scaling.hpp"
 #include "usbpo/schema/policy_generated.h"
 
 namespace usbpo {
 namespace {
 
-// Finite check over a FlatBuffers float vector (read element-wise: no alignment assumption).
-bool vector_finite(const flatbuffers::Vector<float>* v) {
-  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
-    if (!std::isfinite(v->Get(i))) return false;
-  }
-  return true;
-}
 
 void copy_vector(const flatbuffers::Vector<float>* v, Scalar* out) {
   for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) out[i] = v->Get(i);
@@ -70,8 +64,9 @@ Status verify(const void* blob, std::size_t size, const fb::Policy** out) {
       p->action_high()->size() != static_cast<flatbuffers::uoffset_t>(act_dim)) {
     return Status::error(StatusCode::kCorruptData, "policy normaliser or action bounds have the wrong length");
   }
-  if (!vector_finite(actor->params()) || !vector_finite(p->obs_mean()) || !vector_finite(p->obs_std()) ||
-      !vector_finite(p->action_low()) || !vector_finite(p->action_high()) || !std::isfinite(p->log_std_min()) ||
+  if (!vector_all_finite(actor->params()) || !vector_all_finite(p->obs_mean()) ||
+      !vector_all_finite(p->obs_std()) || !vector_all_finite(p->action_low()) ||
+      !vector_all_finite(p->action_high()) || !std::isfinite(p->log_std_min()) ||
       !std::isfinite(p->log_std_max())) {
     return Status::error(StatusCode::kNonFinite, "policy file contains NaN or Inf values");
   }

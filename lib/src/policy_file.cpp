@@ -3,8 +3,26 @@
 #include "usbpo/file_io.hpp"
 #include "usbpo/policy.hpp"
 #include "usbpo/schema/policy_generated.h"
+#include "usbpo/trainer.hpp"
 
 namespace usbpo {
+
+PolicyDescription describe_policy(Trainer& trainer) {
+  Env& env = trainer.env();
+  PolicyDescription policy;
+  policy.env_name = env.name();
+  policy.algorithm = algorithm_name(trainer.config().algorithm);
+  policy.env_steps = trainer.progress().env_steps;
+  policy.obs_dim = env.obs_dim();
+  policy.act_dim = env.act_dim();
+  policy.actor = &trainer.sac().actor_network();
+  policy.actor_params = trainer.sac().actor_params();
+  policy.action_low = env.action_low();
+  policy.action_high = env.action_high();
+  policy.log_std_min = trainer.config().sac.log_std_min;
+  policy.log_std_max = trainer.config().sac.log_std_max;
+  return policy;
+}
 
 Status serialize_policy(const PolicyDescription& p, std::vector<unsigned char>* bytes) {
   if (!p.actor || !p.actor_params || !p.action_low || !p.action_high || p.obs_dim < 1 || p.act_dim < 1) {

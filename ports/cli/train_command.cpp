@@ -208,19 +208,7 @@ int train_command(int argc, char** argv) {
   TrainerProgress progress = trainer.progress();
   const double wall_before = history.last_wall_s;
   auto save_policy = [&]() {
-    PolicyDescription d;
-    d.env_name = o.env_name.c_str();
-    d.algorithm = o.algo_name.c_str();
-    d.env_steps = progress.env_steps;
-    d.obs_dim = env->obs_dim();
-    d.act_dim = env->act_dim();
-    d.actor = &trainer.sac().actor_network();
-    d.actor_params = trainer.sac().actor_params();
-    d.action_low = env->action_low();
-    d.action_high = env->action_high();
-    d.log_std_min = config.sac.log_std_min;
-    d.log_std_max = config.sac.log_std_max;
-    Status s = save_policy_file(policy_path.c_str(), d);
+    Status s = save_policy_file(policy_path.c_str(), describe_policy(trainer));
     if (!s.is_ok()) std::fprintf(stderr, "\nwarning: %s\n", s.message());
   };
   auto save_checkpoint_now = [&]() {

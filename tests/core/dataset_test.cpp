@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "test_support.hpp"
 #include "usbpo/pendulum.hpp"
 #include "usbpo/schema/dataset_generated.h"
 #include "usbpo/trainer.hpp"
@@ -16,19 +17,8 @@
 namespace usbpo {
 namespace {
 
-struct Store {
-  std::vector<unsigned char> memory;
-  Arena arena;
-  ReplayStore store;
-  explicit Store(int capacity, int obs_dim = 3, int act_dim = 2) {
-    ReplayConfig c;
-    c.obs_dim = obs_dim;
-    c.act_dim = act_dim;
-    c.capacity = capacity;
-    memory.resize(ReplayStore::bytes_needed(c));
-    arena = Arena(memory.data(), memory.size());
-    EXPECT_TRUE(store.place(c, arena).is_ok());
-  }
+struct Store : testing_support::StoreInArena {
+  explicit Store(int capacity, int obs_dim = 3, int act_dim = 2) : StoreInArena(capacity, obs_dim, act_dim) {}
 };
 
 // Transition i, as a robot would log it.

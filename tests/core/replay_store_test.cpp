@@ -8,24 +8,13 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "test_support.hpp"
 
 namespace usbpo {
 namespace {
 
-struct Store {
-  std::vector<unsigned char> memory;
-  Arena arena;
-  ReplayStore store;
-  explicit Store(int capacity, int obs_dim = 2, int act_dim = 1) {
-    ReplayConfig c;
-    c.obs_dim = obs_dim;
-    c.act_dim = act_dim;
-    c.capacity = capacity;
-    memory.resize(ReplayStore::bytes_needed(c));
-    arena = Arena(memory.data(), memory.size());
-    Status s = store.place(c, arena);
-    EXPECT_TRUE(s.is_ok()) << s.message();
-  }
+struct Store : testing_support::StoreInArena {
+  explicit Store(int capacity, int obs_dim = 2, int act_dim = 1) : StoreInArena(capacity, obs_dim, act_dim) {}
   // Transition i: obs = (i, -i), act = i / 10, reward = i, next_obs = obs + 1.
   Status add(int i, std::int32_t epoch = 0) {
     Scalar obs[2] = {Scalar(i), Scalar(-i)}, act = Scalar(i) / 10, next[2] = {Scalar(i + 1), Scalar(1 - i)};

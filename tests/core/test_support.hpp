@@ -2,7 +2,12 @@
 #pragma once
 
 #include <cmath>
+#include <vector>
 
+#include <gtest/gtest.h>
+
+#include "usbpo/arena.hpp"
+#include "usbpo/replay_store.hpp"
 #include "usbpo/types.hpp"
 
 namespace usbpo {
@@ -16,6 +21,23 @@ double central_difference(F f, Scalar x, double relative_step = 1e-2) {
   const Scalar minus = x - h;
   return (f(plus) - f(minus)) / (static_cast<double>(plus) - static_cast<double>(minus));
 }
+
+// A ReplayStore in an arena of its own.
+struct StoreInArena {
+  std::vector<unsigned char> memory;
+  Arena arena;
+  ReplayStore store;
+  StoreInArena(int capacity, int obs_dim, int act_dim) {
+    ReplayConfig c;
+    c.obs_dim = obs_dim;
+    c.act_dim = act_dim;
+    c.capacity = capacity;
+    memory.resize(ReplayStore::bytes_needed(c));
+    arena = Arena(memory.data(), memory.size());
+    const Status s = store.place(c, arena);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+  }
+};
 
 }  // namespace testing_support
 }  // namespace usbpo

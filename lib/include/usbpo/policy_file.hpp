@@ -26,6 +26,11 @@ struct PolicyDescription {
   Scalar log_std_max = 2;
 };
 
+class Trainer;
+// The trainer's current actor as a deployable policy: its env's name and action
+// bounds, the algorithm, the env steps so far (pointers borrowed from trainer).
+PolicyDescription describe_policy(Trainer& trainer);
+
 // Serialise a policy into bytes (not a hot path: allocates).
 Status serialize_policy(const PolicyDescription& policy, std::vector<unsigned char>* bytes);
 // Serialise and write atomically (temporary file, then rename).
