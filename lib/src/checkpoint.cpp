@@ -152,9 +152,12 @@ Status build_checkpoint(Trainer& trainer, const void* host_data, std::size_t hos
   const auto state = builder.CreateVector(build.tensors);
   const auto host = builder.CreateVector(static_cast<const std::uint8_t*>(host_data), host_data ? host_size : 0);
   const auto policy_blob = builder.CreateVector(policy_bytes);
-  const auto checkpoint = fb::CreateCheckpoint(builder, kCheckpointVersion, builder.CreateString(env.name()),
-                                               builder.CreateString(algorithm), trainer.progress().env_steps,
-                                               env.obs_dim(), env.act_dim(), policy_blob, host, state);
+  // (Named in a fixed order: argument evaluation order differs between compilers and targets.)
+  const auto env_name = builder.CreateString(env.name());
+  const auto algorithm_offset = builder.CreateString(algorithm);
+  const auto checkpoint = fb::CreateCheckpoint(builder, kCheckpointVersion, env_name, algorithm_offset,
+                                               trainer.progress().env_steps, env.obs_dim(), env.act_dim(),
+                                               policy_blob, host, state);
   fb::FinishCheckpointBuffer(builder, checkpoint);
   return Status::ok();
 }

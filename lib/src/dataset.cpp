@@ -76,10 +76,17 @@ Status serialize_dataset(const ReplayStore& store, const char* env_name, std::ve
     terminal.push_back(store.terminal(slot) ? 1 : 0);
   }
   flatbuffers::FlatBufferBuilder builder(1024 + (obs.size() * 2 + act.size() + reward.size()) * sizeof(float) + n);
-  const auto dataset = fb::CreateDataset(builder, kDatasetFormatVersion, builder.CreateString(env_name ? env_name : ""),
-                                         obs_dim, act_dim, n, builder.CreateVector(obs), builder.CreateVector(act),
-                                         builder.CreateVector(reward), builder.CreateVector(next_obs),
-                                         builder.CreateVector(terminal));
+  // Children in a fixed order (argument evaluation order differs between
+  // compilers and targets). The first one ends the file: a float vector leaves
+  // no alignment padding there, so every truncation cuts data and is refused.
+  const auto reward_offset = builder.CreateVector(reward);
+  const auto obs_offset = builder.CreateVector(obs);
+  const auto act_offset = builder.CreateVector(act);
+  const auto next_obs_offset = builder.CreateVector(next_obs);
+  const auto terminal_offset = builder.CreateVector(terminal);
+  const auto name_offset = builder.CreateString(env_name ? env_name : "");
+  const auto dataset = fb::CreateDataset(builder, kDatasetFormatVersion, name_offset, obs_dim, act_dim, n, obs_offset,
+                                         act_offset, reward_offset, next_obs_offset, terminal_offset);
   fb::FinishDatasetBuffer(builder, dataset);
   bytes->assign(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
   return Status::ok();

@@ -43,11 +43,17 @@ Status serialize_policy(const PolicyDescription& p, std::vector<unsigned char>* 
     mean.assign(p.obs_mean, p.obs_mean + p.obs_dim);
     std.assign(p.obs_std, p.obs_std + p.obs_dim);
   }
-  const auto policy = fb::CreatePolicy(
-      builder, Policy::kFormatVersion, builder.CreateString(p.env_name), builder.CreateString(p.algorithm),
-      p.env_steps, p.obs_dim, p.act_dim, builder.CreateVector(mean), builder.CreateVector(std),
-      builder.CreateVector(p.action_low, p.act_dim), builder.CreateVector(p.action_high, p.act_dim), actor,
-      p.log_std_min, p.log_std_max);
+  // Children in a fixed order (argument evaluation order differs between
+  // compilers and targets), so a policy's bytes are the same everywhere.
+  const auto env_name = builder.CreateString(p.env_name);
+  const auto algorithm = builder.CreateString(p.algorithm);
+  const auto obs_mean = builder.CreateVector(mean);
+  const auto obs_std = builder.CreateVector(std);
+  const auto action_low = builder.CreateVector(p.action_low, p.act_dim);
+  const auto action_high = builder.CreateVector(p.action_high, p.act_dim);
+  const auto policy = fb::CreatePolicy(builder, Policy::kFormatVersion, env_name, algorithm, p.env_steps, p.obs_dim,
+                                       p.act_dim, obs_mean, obs_std, action_low, action_high, actor, p.log_std_min,
+                                       p.log_std_max);
   fb::FinishPolicyBuffer(builder, policy);
   bytes->assign(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
   return Status::ok();
