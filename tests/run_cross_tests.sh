@@ -3,8 +3,9 @@
 # under qemu-user (the toolchain file sets the emulator, so plain ctest works).
 #   bash tests/run_cross_tests.sh aarch64-linux-gnu      (or arm-linux-gnueabihf)
 # Options (environment): USBPO_CROSS_BUILD_DIR (default build-<triple>),
-# USBPO_CTEST_ARGS (extra ctest arguments; the default leaves out the learning
-# runs, which take 10+ minutes each under emulation).
+# USBPO_CTEST_ARGS (extra ctest arguments; the default runs everything but the
+# ensemble learning test, which had not finished after 17 minutes under qemu; the
+# Pendulum SAC learning test stays in, at about 8 minutes on qemu-aarch64).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 triple="${1:?usage: run_cross_tests.sh aarch64-linux-gnu|arm-linux-gnueabihf}"
@@ -19,4 +20,4 @@ cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_T
   -DUSBPO_BUILD_TESTS=ON -DUSBPO_BUILD_CLI=OFF -DUSBPO_WITH_MUJOCO=OFF "${launcher[@]}"
 cmake --build "$build" -j"$(nproc)"
 # shellcheck disable=SC2086
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E ^Learning\\.}
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E ^Learning\\.Ensemble}
