@@ -12,6 +12,7 @@ Status ReplayStore::place(const ReplayConfig& c, Arena& arena) {
                          c.obs_dim, c.act_dim, c.capacity, c.max_epochs);
   }
   config_ = c;
+  capacity_ = c.capacity;
   const std::size_t n = static_cast<std::size_t>(c.capacity);
   obs_ = arena.allocate<Scalar>(n * c.obs_dim);
   act_ = arena.allocate<Scalar>(n * c.act_dim);
@@ -40,6 +41,7 @@ std::size_t ReplayStore::bytes_needed(const ReplayConfig& config) {
 void ReplayStore::clear() {
   size_ = 0;
   total_ = 0;
+  base_ = 0;
   epoch_head_ = 0;
   epoch_count_ = 0;
 }
@@ -69,12 +71,65 @@ void ReplayStore::note_insert(std::int32_t epoch, int count) {
     ++epoch_count_;
   }
   total_ += count;
-  size_ = static_cast<int>(std::min<std::int64_t>(config_.capacity, size_ + static_cast<std::int64_t>(count)));
-  // Drop ranges that are entirely overwritten.
+  size_ = static_cast<int>(std::min<std::int64_t>(capacity_, size_ + static_cast<std::int64_t>(count)));
+  drop_overwritten_epochs();
+}
+
+void ReplayStore::drop_overwritten_epochs() {
   while (epoch_count_ > 0 && epochs_[epoch_head_].end <= oldest_live()) {
-    epoch_head_ = (epoch_head_ + 1) % max;
+    epoch_head_ = (epoch_head_ + 1) % config_.max_epochs;
     --epoch_count_;
   }
+}
+
+void ReplayStore::rotate_left(int shift) {
+  if (shift == 0) return;
+  const std::size_t s = static_cast<std::size_t>(shift), cap = static_cast<std::size_t>(capacity_);
+  auto rotate = [&](auto* data, std::size_t width) { std::rotate(data, data + s * width, data + cap * width); };
+  rotate(obs_, config_.obs_dim);
+  rotate(act_, config_.act_dim);
+  rotate(reward_, 1);
+  rotate(next_obs_, config_.obs_dim);
+  rotate(terminal_, 1);
+  rotate(epoch_, 1);
+}
+
+void ReplayStore::to_file_layout() {
+  if (capacity_ < 1) return;  // never placed
+  if (size_ == capacity_) {  // slot g % capacity_ holds g: rotate right by base_ % capacity_
+    rotate_left(static_cast<int>((capacity_ - base_ % capacity_) % capacity_));
+    base_ = 0;
+  } else {  // oldest live first, at slot 0
+    rotate_left(slot_of(oldest_live()));
+    base_ = oldest_live();
+  }
+}
+
+Status ReplayStore::set_capacity(int capacity) {
+  if (capacity < 1 || capacity > config_.capacity) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "replay store: capacity %d outside [1, %d] (the slots placed at init)", capacity,
+                         config_.capacity);
+  }
+  if (capacity == capacity_) return Status::ok();
+  // Oldest first from slot 0, then keep the newest `capacity` of them.
+  rotate_left(slot_of(oldest_live()));
+  const int keep = std::min(size_, capacity);
+  const std::size_t drop = static_cast<std::size_t>(size_ - keep), n = static_cast<std::size_t>(size_);
+  if (drop > 0) {
+    auto shift = [&](auto* data, std::size_t width) { std::copy(data + drop * width, data + n * width, data); };
+    shift(obs_, config_.obs_dim);
+    shift(act_, config_.act_dim);
+    shift(reward_, 1);
+    shift(next_obs_, config_.obs_dim);
+    shift(terminal_, 1);
+    shift(epoch_, 1);
+  }
+  size_ = keep;
+  capacity_ = capacity;
+  base_ = oldest_live();
+  drop_overwritten_epochs();
+  return Status::ok();
 }
 
 Status ReplayStore::store(const Scalar* obs, const Scalar* act, Scalar reward, const Scalar* next_obs, bool terminal,
@@ -114,7 +169,7 @@ Status ReplayStore::store_batch(int count, const Scalar* obs, const Scalar* act,
   }
   USBPO_RETURN_IF_ERROR(check_epoch(epoch));
   // Only the last `capacity` transitions of an oversized batch survive.
-  const int skip = count > config_.capacity ? count - config_.capacity : 0;
+  const int skip = count > capacity_ ? count - capacity_ : 0;
   if (skip > 0) note_insert(epoch, skip);
   for (int i = skip; i < count; ++i) {
     const int slot = slot_of(total_ + (i - skip));
@@ -194,9 +249,12 @@ void ReplayStore::gather(const int* slots, int count, Scalar* obs, Scalar* act, 
 }
 
 void ReplayStore::visit_state(StateVisitor& v, const char* prefix) {
-  // A reader may have a different capacity than the writer had (a resumed run
-  // planned for more steps): the data is moved to its new slots at the end.
-  std::int32_t saved_capacity = config_.capacity;
+  // File layout: a full store as slot g % capacity holding transition g, any
+  // other oldest first from slot 0. A writer moves its data there first (the
+  // slot order is invisible to sampling, so this changes nothing it does); a
+  // reader (empty until now) is trivially in it.
+  to_file_layout();
+  std::int32_t saved_capacity = capacity_;
   v.value(prefix, "capacity", &saved_capacity);
   v.value(prefix, "size", &size_);
   v.value(prefix, "total", &total_);
@@ -204,9 +262,9 @@ void ReplayStore::visit_state(StateVisitor& v, const char* prefix) {
   v.value(prefix, "epoch_count", &epoch_count_);
   const int max = config_.max_epochs;
   if (!v.check(saved_capacity >= 1 && size_ >= 0 && total_ >= 0 &&
-                   size_ == std::min<std::int64_t>(total_, saved_capacity),
-               prefix, "size = min(total, capacity)") ||
-      !v.check(size_ <= config_.capacity, prefix, "saved transitions fit this store's capacity") ||
+                   size_ <= std::min<std::int64_t>(total_, saved_capacity) && (size_ > 0 || total_ == 0),
+               prefix, "0 < size <= min(total, capacity)") ||
+      !v.check(size_ <= config_.capacity, prefix, "saved transitions fit this store's slots") ||
       !v.check(epoch_head_ >= 0 && epoch_head_ < max && epoch_count_ >= 0 && epoch_count_ <= max, prefix,
                "epoch ring counters in range")) {
     return;
@@ -233,25 +291,16 @@ void ReplayStore::visit_state(StateVisitor& v, const char* prefix) {
   v.value(prefix, "next_obs", next_obs_, n * config_.obs_dim);
   v.value(prefix, "terminal", terminal_, n);
   v.value(prefix, "epoch", epoch_, n);
-  if (v.ok() && saved_capacity != config_.capacity && total_ > saved_capacity) relayout(saved_capacity);
-}
-
-void ReplayStore::relayout(int saved_capacity) {
-  // Slot g % saved_capacity holds global transition g; oldest first at slot 0,
-  // then shifted so that slot g % capacity holds it.
-  const std::size_t first = static_cast<std::size_t>(total_ % saved_capacity);
-  const std::size_t shift = static_cast<std::size_t>(oldest_live() % config_.capacity);
-  const std::size_t n = static_cast<std::size_t>(size_), cap = static_cast<std::size_t>(config_.capacity);
-  auto move = [&](auto* data, std::size_t width) {
-    std::rotate(data, data + first * width, data + n * width);
-    std::rotate(data, data + (cap - shift) % cap * width, data + cap * width);
-  };
-  move(obs_, config_.obs_dim);
-  move(act_, config_.act_dim);
-  move(reward_, 1);
-  move(next_obs_, config_.obs_dim);
-  move(terminal_, 1);
-  move(epoch_, 1);
+  if (!v.ok()) return;
+  // Read back in the file layout under the saved capacity; a saved capacity
+  // larger than this store's slots only fits when not full (checked above).
+  if (size_ == saved_capacity) {
+    capacity_ = saved_capacity;
+    base_ = 0;
+  } else {
+    capacity_ = std::min(saved_capacity, config_.capacity);
+    base_ = oldest_live();
+  }
 }
 
 }  // namespace usbpo

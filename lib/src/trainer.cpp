@@ -34,8 +34,15 @@ bool uses_model(Algorithm a) { return a != Algorithm::kSac; }
 bool uses_phase_two(Algorithm a) { return a == Algorithm::kUsbpo || a == Algorithm::kUsbpoPmac; }
 bool uses_policy_mixture(Algorithm a) { return a == Algorithm::kPmac || a == Algorithm::kUsbpoPmac; }
 
-int Trainer::model_store_capacity(const TrainerConfig& c) {
+int Trainer::model_store_capacity_at(const TrainerConfig& c, int rollout_length) {
+  // MBPO: retain_epochs x k x rollout_batch x (epoch_length / model_train_freq).
   const double rounds_per_epoch = static_cast<double>(c.epoch_length) / std::max(1, c.model_train_freq);
+  const double capacity = static_cast<double>(c.model_retain_epochs) * std::max(1, rollout_length) * c.rollout_batch *
+                          std::max(1.0, rounds_per_epoch);
+  return static_cast<int>(std::min(capacity, 2.0e9));
+}
+
+int Trainer::model_store_capacity(const TrainerConfig& c) {
   int k = c.rollout_schedule.k_max;
   if (c.planned_steps > 0) {
     // The schedule is linear in the epoch, so its largest value up to the last
@@ -44,9 +51,7 @@ int Trainer::model_store_capacity(const TrainerConfig& c) {
     k = std::max(rollout_length(c.rollout_schedule, 0),
                  rollout_length(c.rollout_schedule, static_cast<int>(std::min<std::int64_t>(last_epoch, 1 << 30))));
   }
-  const double capacity = static_cast<double>(c.model_retain_epochs) * std::max(1, k) * c.rollout_batch *
-                          std::max(1.0, rounds_per_epoch);
-  return static_cast<int>(std::min(capacity, 2.0e9));
+  return model_store_capacity_at(c, k);
 }
 
 int Trainer::real_store_capacity(const TrainerConfig& c) {
@@ -225,6 +230,11 @@ Status Trainer::model_round() {
   // Branched rollouts from real start states with the current rollout length.
   const int epoch = static_cast<int>((progress_.env_steps - config_.start_steps) / config_.epoch_length);
   const int length = rollout_length(config_.rollout_schedule, epoch);
+  // MBPO re-sizes its model pool to the current length (contents kept), so
+  // SAC's model data is about model_retain_epochs old; the slots were placed
+  // for the longest length of the planned run.
+  USBPO_RETURN_IF_ERROR(model_store_.set_capacity(
+      std::min(model_store_capacity_at(config_, length), model_store_.allocated_capacity())));
   const int starts = config_.rollout_batch;
   USBPO_RETURN_IF_ERROR(sample_real(starts, start_slots_));
   real_.gather(start_slots_, starts, rollouts_.start_states(), nullptr, nullptr, nullptr, nullptr);
@@ -317,7 +327,11 @@ Status Trainer::step(TrainerProgress* progress) {
     USBPO_RETURN_IF_ERROR(model_round());
     progress_.model_round = true;
   }
-  if (real_.size() >= config_.update_after) USBPO_RETURN_IF_ERROR(train_agent());
+  // Model-based SAC trains on model data, so (as MBPO) not before the first
+  // model round: never on the random exploration alone.
+  if (real_.size() >= config_.update_after && (!uses_model(config_.algorithm) || model_store_.size() > 0)) {
+    USBPO_RETURN_IF_ERROR(train_agent());
+  }
   if (progress) *progress = progress_;
   return Status::ok();
 }

@@ -42,6 +42,8 @@ Status Trainer::load_state(StateVisitor& visitor) {
   if (!visitor.ok() || !visitor.complete()) {
     return Status::error(StatusCode::kCorruptData, "the saved trainer state does not fit this trainer");
   }
+  // A run resumed with more planned steps has more real slots than it saved.
+  USBPO_RETURN_IF_ERROR(real_.set_capacity(real_.allocated_capacity()));
   if (env_state_size_ > 0) {
     USBPO_RETURN_IF_ERROR(env_->restore_state(env_state_));
   } else {

@@ -13,10 +13,10 @@ void model_based_defaults(const std::string& task, TrainerConfig* c) {
   c->rollout_batch = 100000;
   c->model_retain_epochs = 1;
   c->real_ratio = 0.05f;
-  // MBPO trains SAC only after the random exploration, when model data exists
-  // (and at least 1000 samples are stored). Starting at 1000 instead, G = 20
-  // updates per step on random data alone drove hopper's Q to 1e7 by step 5000.
-  c->update_after = c->start_steps > 1000 ? c->start_steps : 1000;
+  // MBPO trains SAC once 1000 samples are stored and model data exists: the
+  // trainer waits for the first model round, after the random exploration (G = 20
+  // updates per step on hopper's random data alone drove Q to 1e7 by step 5000).
+  c->update_after = 1000;
   if (task == "hopper") {
     c->rollout_schedule = {20, 150, 1, 15};
   } else if (task == "walker2d" || task == "half_cheetah") {

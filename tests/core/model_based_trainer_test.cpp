@@ -195,6 +195,55 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, ModelBasedTrainer,
                            return name;
                          });
 
+// MBPO re-sizes its model pool to retain x k x rollout_batch x rounds per
+// epoch whenever k changes: with one round per epoch and retain 1, the store
+// holds exactly the newest round's rollouts at every length.
+TEST(ModelStore, FollowsTheRolloutLengthLikeMbposPool) {
+  TrainerConfig c = small_model_based(Algorithm::kMbpo);
+  c.epoch_length = 250;
+  c.rollout_schedule = {1, 3, 1, 3};
+  c.planned_steps = 1300;
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
+  Arena arena(memory.data(), memory.size());
+  Trainer trainer;
+  ASSERT_TRUE(trainer.init(c, env, eval_env, arena).is_ok());
+  EXPECT_EQ(trainer.model_store().allocated_capacity(), 3 * 400);
+  std::vector<int> lengths;
+  TrainerProgress p;
+  while (trainer.progress().env_steps < 1300) {
+    ASSERT_TRUE(trainer.step(&p).is_ok());
+    if (!p.model_round) continue;
+    const int k = p.model.rollouts.length;
+    lengths.push_back(k);
+    EXPECT_EQ(trainer.model_store().capacity(), Trainer::model_store_capacity_at(c, k));
+    EXPECT_EQ(trainer.model_store().capacity(), k * 400);
+    EXPECT_EQ(trainer.model_store().size(), k * 400);  // Pendulum never terminates
+    EXPECT_EQ(trainer.model_store().epoch_size(static_cast<std::int32_t>(p.model.round - 1)), k * 400);
+  }
+  EXPECT_EQ(lengths, (std::vector<int>{1, 1, 2, 3, 3}));  // epochs 0..4 of the schedule
+}
+
+// MBPO: SAC trains on model data, so not before the first model round even
+// when update_after is smaller than the exploration (G updates per step on the
+// random data alone made hopper's critic diverge).
+TEST(ModelBasedTrainer, SacWaitsForTheFirstModelRound) {
+  TrainerConfig c = small_model_based(Algorithm::kMbpo);
+  c.update_after = 100;
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
+  Arena arena(memory.data(), memory.size());
+  Trainer trainer;
+  ASSERT_TRUE(trainer.init(c, env, eval_env, arena).is_ok());
+  TrainerProgress p;
+  for (int i = 0; i < 299; ++i) ASSERT_TRUE(trainer.step(&p).is_ok());
+  EXPECT_EQ(p.gradient_updates, 0);
+  EXPECT_EQ(trainer.model_store().size(), 0);
+  ASSERT_TRUE(trainer.step(&p).is_ok());  // env step 300: the first model round, then G updates
+  EXPECT_TRUE(p.model_round);
+  EXPECT_EQ(p.gradient_updates, c.updates_per_step);
+}
+
 TEST(Algorithms, NamesRoundTrip) {
   for (const char* name : {"sac", "mbpo", "usbpo", "pmac", "usbpo+pmac"}) {
     Algorithm a;

@@ -35,7 +35,13 @@ class ReplayStore {
                      const std::uint8_t* terminal, std::int32_t epoch);
 
   int size() const { return size_; }
-  int capacity() const { return config_.capacity; }
+  // Transitions kept now (FIFO); at most allocated_capacity(), the slots placed.
+  int capacity() const { return capacity_; }
+  int allocated_capacity() const { return config_.capacity; }
+  // Change how many transitions are kept, contents kept (the newest ones when
+  // shrinking), as MBPO re-sizes its model pool when the rollout length changes.
+  // Moves data in place: no allocation, O(allocated slots) time.
+  Status set_capacity(int capacity);
   std::int64_t total_stored() const { return total_; }
   const ReplayConfig& config() const { return config_; }
   void clear();
@@ -78,12 +84,15 @@ class ReplayStore {
     std::int64_t begin, end;
   };
   Status check_epoch(std::int32_t epoch) const;
-  // After loading a wrapped store saved with another capacity: move each live
-  // transition to its slot under this capacity.
-  void relayout(int saved_capacity);
+  // Rotate every array so that slot s holds what slot (s + shift) % capacity_ held.
+  void rotate_left(int shift);
+  // Put the data in the file layout (full: slot g % capacity holds transition g;
+  // otherwise oldest first from slot 0) and set base_ to match.
+  void to_file_layout();
+  void drop_overwritten_epochs();
   void note_insert(std::int32_t epoch, int count);
   std::int64_t oldest_live() const { return total_ - size_; }
-  int slot_of(std::int64_t global) const { return static_cast<int>(global % config_.capacity); }
+  int slot_of(std::int64_t global) const { return static_cast<int>((global - base_) % capacity_); }
 
   ReplayConfig config_;
   Scalar* obs_ = nullptr;
@@ -96,7 +105,9 @@ class ReplayStore {
   double* cumulative_ = nullptr;  // (max_epochs) scratch for weighted sampling
   int epoch_head_ = 0, epoch_count_ = 0;
   int size_ = 0;
+  int capacity_ = 0;
   std::int64_t total_ = 0;
+  std::int64_t base_ = 0;  // the global index that slot 0 holds (or held)
 };
 
 }  // namespace usbpo

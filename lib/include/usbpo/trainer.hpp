@@ -41,6 +41,7 @@ struct TrainerConfig {
   std::uint64_t seed = 0;
   int start_steps = 5000;        // uniform-random exploration steps first
   int update_after = 1000;       // gradient updates start once this many transitions are stored
+                                 // (model-based: and the first model round, at start_steps, is done)
   int updates_per_step = 1;      // G: SAC updates per env step
   int replay_capacity = 1000000; // real transitions kept
   int epoch_length = 1000;       // env steps per epoch (evaluation after each)
@@ -110,8 +111,11 @@ class Trainer {
   // 0 for an invalid configuration; check_config says why.
   static std::size_t bytes_needed(const TrainerConfig& config, const Env& env);
   static Status check_config(const TrainerConfig& config, const Env& env);
-  // Transitions the model store holds: retain x k x rollout_batch x rounds per
-  // epoch, k the longest rollout length reached within planned_steps (k_max if 0).
+  // Transitions the model store keeps at rollout length k (MBPO's pool size):
+  // retain x k x rollout_batch x rounds per epoch.
+  static int model_store_capacity_at(const TrainerConfig& config, int rollout_length);
+  // Slots placed for the model store: model_store_capacity_at the longest
+  // rollout length reached within planned_steps (k_max if 0).
   static int model_store_capacity(const TrainerConfig& config);
   // Transitions the real store holds: min(replay_capacity, planned_steps).
   static int real_store_capacity(const TrainerConfig& config);
