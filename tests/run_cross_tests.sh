@@ -3,9 +3,8 @@
 # under qemu-user (the toolchain file sets the emulator, so plain ctest works).
 #   bash tests/run_cross_tests.sh aarch64-linux-gnu      (or arm-linux-gnueabihf)
 # Options (environment): USBPO_CROSS_BUILD_DIR (default build-<triple>),
-# USBPO_CTEST_ARGS (extra ctest arguments; the default runs everything but the
-# ensemble learning test, which had not finished after 17 minutes under qemu; the
-# Pendulum SAC learning test stays in, at about 8 minutes on qemu-aarch64).
+# USBPO_CTEST_ARGS (ctest arguments; the default leaves out the tests that are
+# whole training runs or long fits, listed in `emulation_heavy` below).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 triple="${1:?usage: run_cross_tests.sh aarch64-linux-gnu|arm-linux-gnueabihf}"
@@ -19,5 +18,12 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
   -DUSBPO_BUILD_TESTS=ON -DUSBPO_BUILD_CLI=OFF -DUSBPO_WITH_MUJOCO=OFF "${launcher[@]}"
 cmake --build "$build" -j"$(nproc)"
+# Under qemu-user the core runs 300-400x slower than natively, so the tests that
+# are whole training runs or long fits would take most of CI (the Pendulum SAC
+# learning run alone: 490 s on one host, over 900 s on another; these tests
+# together about 45 core-minutes per target). They run natively in the main
+# pass; everything else (numerics, gradients, files, allocation proofs, policy
+# round trip) runs here.
+emulation_heavy='^(Learning\.|GaussianEnsemble\.FitsNoisy|Algorithms/ResumeIsBitExact\.|Algorithms/ModelBasedTrainer\.RunsEndToEnd|Checkpoint\.ResumesIntoLargerStores|ModelStore\.FollowsTheRolloutLength|Trainer\.CountsSteps|Trainer\.SameSeed)'
 # shellcheck disable=SC2086
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E ^Learning\\.Ensemble}
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E $emulation_heavy}
