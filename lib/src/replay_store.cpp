@@ -85,13 +85,10 @@ void ReplayStore::drop_overwritten_epochs() {
 void ReplayStore::rotate_left(int shift) {
   if (shift == 0) return;
   const std::size_t s = static_cast<std::size_t>(shift), cap = static_cast<std::size_t>(capacity_);
-  auto rotate = [&](auto* data, std::size_t width) { std::rotate(data, data + s * width, data + cap * width); };
-  rotate(obs_, config_.obs_dim);
-  rotate(act_, config_.act_dim);
-  rotate(reward_, 1);
-  rotate(next_obs_, config_.obs_dim);
-  rotate(terminal_, 1);
-  rotate(epoch_, 1);
+  for_each_array([&](auto* data, int width) {
+    const std::size_t w = static_cast<std::size_t>(width);
+    std::rotate(data, data + s * w, data + cap * w);
+  });
 }
 
 void ReplayStore::to_file_layout() {
@@ -117,13 +114,10 @@ Status ReplayStore::set_capacity(int capacity) {
   const int keep = std::min(size_, capacity);
   const std::size_t drop = static_cast<std::size_t>(size_ - keep), n = static_cast<std::size_t>(size_);
   if (drop > 0) {
-    auto shift = [&](auto* data, std::size_t width) { std::copy(data + drop * width, data + n * width, data); };
-    shift(obs_, config_.obs_dim);
-    shift(act_, config_.act_dim);
-    shift(reward_, 1);
-    shift(next_obs_, config_.obs_dim);
-    shift(terminal_, 1);
-    shift(epoch_, 1);
+    for_each_array([&](auto* data, int width) {
+      const std::size_t w = static_cast<std::size_t>(width);
+      std::copy(data + drop * w, data + n * w, data);
+    });
   }
   size_ = keep;
   capacity_ = capacity;

@@ -149,17 +149,26 @@ TrainerConfig small_model_based(Algorithm algorithm) {
   return c;
 }
 
+// A Trainer on Pendulum with memory of its own, initialised from `config`.
+struct PendulumTrainer {
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory;
+  Arena arena;
+  Trainer trainer;
+  Status status;
+  explicit PendulumTrainer(const TrainerConfig& config)
+      : memory(Trainer::bytes_needed(config, env)), arena(memory.data(), memory.size()) {
+    status = trainer.init(config, env, eval_env, arena);
+  }
+};
+
 class ModelBasedTrainer : public ::testing::TestWithParam<Algorithm> {};
 
 TEST_P(ModelBasedTrainer, RunsEndToEndWithoutAllocating) {
   const TrainerConfig c = small_model_based(GetParam());
-  Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
-  ASSERT_GT(memory.size(), 0u);
-  Arena arena(memory.data(), memory.size());
-  Trainer trainer;
-  Status s = trainer.init(c, env, eval_env, arena);
-  ASSERT_TRUE(s.is_ok()) << s.message();
+  PendulumTrainer run(c);
+  ASSERT_TRUE(run.status.is_ok()) << run.status.message();
+  Trainer& trainer = run.trainer;
   TrainerProgress p;
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(trainer.step(&p).is_ok());
   EXPECT_TRUE(p.model_round);  // the first round right after exploration
@@ -203,11 +212,9 @@ TEST(ModelStore, FollowsTheRolloutLengthLikeMbposPool) {
   c.epoch_length = 250;
   c.rollout_schedule = {1, 3, 1, 3};
   c.planned_steps = 1300;
-  Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
-  Arena arena(memory.data(), memory.size());
-  Trainer trainer;
-  ASSERT_TRUE(trainer.init(c, env, eval_env, arena).is_ok());
+  PendulumTrainer run(c);
+  ASSERT_TRUE(run.status.is_ok()) << run.status.message();
+  Trainer& trainer = run.trainer;
   EXPECT_EQ(trainer.model_store().allocated_capacity(), 3 * 400);
   std::vector<int> lengths;
   TrainerProgress p;
@@ -230,11 +237,9 @@ TEST(ModelStore, FollowsTheRolloutLengthLikeMbposPool) {
 TEST(ModelBasedTrainer, SacWaitsForTheFirstModelRound) {
   TrainerConfig c = small_model_based(Algorithm::kMbpo);
   c.update_after = 100;
-  Pendulum env, eval_env;
-  std::vector<unsigned char> memory(Trainer::bytes_needed(c, env));
-  Arena arena(memory.data(), memory.size());
-  Trainer trainer;
-  ASSERT_TRUE(trainer.init(c, env, eval_env, arena).is_ok());
+  PendulumTrainer run(c);
+  ASSERT_TRUE(run.status.is_ok()) << run.status.message();
+  Trainer& trainer = run.trainer;
   TrainerProgress p;
   for (int i = 0; i < 299; ++i) ASSERT_TRUE(trainer.step(&p).is_ok());
   EXPECT_EQ(p.gradient_updates, 0);

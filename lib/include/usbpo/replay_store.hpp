@@ -86,6 +86,16 @@ class ReplayStore {
   Status check_epoch(std::int32_t epoch) const;
   // Rotate every array so that slot s holds what slot (s + shift) % capacity_ held.
   void rotate_left(int shift);
+  // Call f(data, width) for every per-transition array (width: values per transition).
+  template <class F>
+  void for_each_array(F f) {
+    f(obs_, config_.obs_dim);
+    f(act_, config_.act_dim);
+    f(reward_, 1);
+    f(next_obs_, config_.obs_dim);
+    f(terminal_, 1);
+    f(epoch_, 1);
+  }
   // Put the data in the file layout (full: slot g % capacity holds transition g;
   // otherwise oldest first from slot 0) and set base_ to match.
   void to_file_layout();
