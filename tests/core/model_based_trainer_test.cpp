@@ -167,6 +167,7 @@ class ModelBasedTrainer : public ::testing::TestWithParam<Algorithm> {};
 TEST_P(ModelBasedTrainer, RunsEndToEndWithoutAllocating) {
   const TrainerConfig c = small_model_based(GetParam());
   PendulumTrainer run(c);
+  ASSERT_GT(run.memory.size(), 0u);
   ASSERT_TRUE(run.status.is_ok()) << run.status.message();
   Trainer& trainer = run.trainer;
   TrainerProgress p;
