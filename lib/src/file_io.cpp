@@ -20,7 +20,12 @@ Status write_file_atomically(const char* path, const void* data, std::size_t siz
   if (std::snprintf(temp, sizeof(temp), "%s.tmp", path) >= static_cast<int>(sizeof(temp))) {
     return Status::error(StatusCode::kInvalidArgument, "path too long: %s", path);
   }
-  const int fd = ::open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // A stale temporary (an earlier crash) is removed, and the new one is created,
+  // never opened: a link, FIFO or device left at that name is not written through.
+  if (::unlink(temp) != 0 && errno != ENOENT) {
+    return Status::error(StatusCode::kIoError, "cannot replace %s: %s", temp, std::strerror(errno));
+  }
+  const int fd = ::open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error(StatusCode::kIoError, "cannot create %s: %s", temp, std::strerror(errno));
   const unsigned char* bytes = static_cast<const unsigned char*>(data);
   std::size_t written = 0;

@@ -1,6 +1,8 @@
 // usbpo: train, evaluate and benchmark model-based RL policies.
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 
 #include "commands.hpp"
 
@@ -19,7 +21,9 @@ void print_usage() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     print_usage();
     return argc < 2 ? 2 : 0;
@@ -32,4 +36,19 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Sizes are checked before anything large is allocated; this is the last
+  // guard, so that no command ends in an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "usbpo: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "usbpo: %s\n", e.what());
+  }
+  return 1;
 }

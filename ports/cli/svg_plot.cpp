@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "usbpo/file_io.hpp"
+
 namespace usbpo::cli {
 namespace {
 
@@ -134,19 +136,9 @@ void render_chart(std::ostringstream& svg, const PlotSpec& spec, double ox, doub
 }
 
 bool write_text(const std::string& path, const std::string& text, std::string* error) {
-  const std::string temp = path + ".tmp";
-  std::FILE* file = std::fopen(temp.c_str(), "w");
-  if (!file) {
-    *error = "cannot write " + temp + ": " + std::strerror(errno);
-    return false;
-  }
-  const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (std::fclose(file) != 0 || !ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
-    std::remove(temp.c_str());
-    return false;
-  }
-  return true;
+  const Status s = write_file_atomically(path.c_str(), text.data(), text.size());
+  if (!s.is_ok()) *error = s.message();
+  return s.is_ok();
 }
 
 }  // namespace
