@@ -33,8 +33,11 @@ bool read_resume_request(const std::vector<std::string>& given, ResumeRequest* r
     if (eq != std::string::npos) {
       value = key.substr(eq + 1);
       key = key.substr(0, eq);
-    } else if (i + 1 < given.size()) {
+    } else if (i + 1 < given.size() && given[i + 1].rfind("--", 0) != 0) {
       value = given[++i];
+    } else {
+      *error = "option --" + key + " needs a value";
+      return false;
     }
     if (key == "resume") continue;
     if (!is_resume_option(key)) {

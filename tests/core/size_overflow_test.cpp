@@ -24,7 +24,9 @@ constexpr bool k64Bit = sizeof(std::size_t) == 8;
 TEST(SizeArithmetic, ProductsAndSumsSaturateInsteadOfWrapping) {
   EXPECT_EQ(size_product(3, 5), 15u);
   EXPECT_EQ(size_product(SIZE_MAX / 2 + 1, 2), SIZE_MAX);
-  EXPECT_EQ(size_product(SIZE_MAX / 3, 3), SIZE_MAX / 3 * 3);  // the largest product that fits is exact
+  EXPECT_EQ(size_product(SIZE_MAX / 7, 7), SIZE_MAX / 7 * 7);  // exact below SIZE_MAX (which 7 does not divide)
+  EXPECT_LT(size_product(SIZE_MAX / 7, 7), SIZE_MAX);
+  EXPECT_EQ(size_product(SIZE_MAX / 7 + 1, 7), SIZE_MAX);
   EXPECT_EQ(size_product(SIZE_MAX, 0), 0u);
   EXPECT_EQ(size_product(1u << 20, 1u << 20, 1u << 30), SIZE_MAX);  // 2^70
   EXPECT_EQ(size_sum(SIZE_MAX - 1, 1), SIZE_MAX);
