@@ -173,6 +173,13 @@ std::string render_markdown(const Report& report) {
     }
     md += " " + (std::isfinite(g.paper) ? printf_string("%.0f", g.paper) : std::string("")) + " |\n";
   }
+  bool few_seeds = false;
+  for (const GroupSummary& g : report.groups) few_seeds = few_seeds || (g.runs.size() > 1 && g.runs.size() <= 4);
+  if (few_seeds && o.confidence == 0.95) {
+    // Fewer than 2.5 % of the resamples can fall below the lowest value only from 5 seeds on.
+    md += "\nWith 4 seeds or fewer the 95 % percentile interval of the IQM is the range of their final returns; "
+          "more seeds narrow it.\n";
+  }
   for (const GroupSummary& g : report.groups) {
     if (g.last_step_min != g.last_step_max) {
       md += "\nNote: the runs of " + g.env + " / " + g.algorithm + " end at different env steps (" +

@@ -70,6 +70,9 @@ TEST(Report, GroupsInEnvAndMethodOrderWithSeedsAsNumbers) {
   EXPECT_EQ(mbpo.paper, 3436);
   EXPECT_TRUE(std::isnan(r.groups[2].paper));  // no paper value for SAC
   EXPECT_EQ(mbpo.resamples.size(), 2000u);
+  // With so few seeds the percentile interval is their range (the Markdown says so).
+  EXPECT_EQ(mbpo.final_iqm_ci.low, 100);
+  EXPECT_EQ(mbpo.final_iqm_ci.high, 265);
 }
 
 TEST(Report, ProbabilityOfImprovementPerEnvAndOverSharedEnvs) {
@@ -130,6 +133,7 @@ TEST(Report, MarkdownAndCurvesSayWhatTheyShow) {
   EXPECT_NE(md.find("end at different env steps"), std::string::npos) << md;
   EXPECT_NE(md.find("| all envs | usbpo | mbpo | 2 / 3 |"), std::string::npos) << md;
   EXPECT_NE(md.find("sample std (n - 1)"), std::string::npos);
+  EXPECT_NE(md.find("With 4 seeds or fewer"), std::string::npos);
 
   const std::string dir = ::testing::TempDir();
   std::vector<std::string> written;
