@@ -16,6 +16,7 @@ void print_usage() {
                "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
                "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
+               "  report DIR... [--out REPORT_DIR] [--at 20000,40000]         statistics over seeds, tables, curves\n"
                "Run `usbpo <command> --help` for the options of one command.\n");
 }
 
@@ -33,6 +34,7 @@ int run(int argc, char** argv) {
   if (!std::strcmp(command, "bench")) return usbpo::cli::bench_command(argc, argv);
   if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
   if (!std::strcmp(command, "export")) return usbpo::cli::export_command(argc, argv);
+  if (!std::strcmp(command, "report")) return usbpo::cli::report_command(argc, argv);
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;
