@@ -14,6 +14,7 @@ void print_usage() {
                "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
                "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
+               "  sweep  FILE --out DIR [--local N | --slurm [--submit]]      runs of a YAML file's crossed lists\n"
                "Run `usbpo <command> --help` for the options of one command.\n");
 }
 
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(command, "bench")) return usbpo::cli::bench_command(argc, argv);
   if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
   if (!std::strcmp(command, "export")) return usbpo::cli::export_command(argc, argv);
+  if (!std::strcmp(command, "sweep")) return usbpo::cli::sweep_command(argc, argv);
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "csv_log.hpp"
 #include "env_factory.hpp"
 #include "progress_bar.hpp"
@@ -93,6 +94,11 @@ int train_command(int argc, char** argv) {
       print_train_usage();
       return 0;
     }
+  }
+  std::string config_error;  // --config FILE: the file's options, overridden by the command line's
+  if (!expand_config_option(&given, &config_error)) {
+    std::fprintf(stderr, "usbpo train: %s\n", config_error.c_str());
+    return 2;
   }
   std::string resume_dir;
   for (std::size_t i = 0; i + 1 < given.size(); ++i) {

@@ -13,6 +13,8 @@ void print_train_usage() {
   std::fprintf(stderr,
                "usage: usbpo train --env NAME [--algo sac] [--steps N] [--seed S] [--out DIR]\n"
                "       usbpo train --resume DIR [--steps N]\n"
+               "       usbpo train --config FILE [options]   options from a YAML file (key: value lines; see\n"
+               "                                             usbpo sweep --help); options given here override it\n"
                "  --env NAME             %s\n"
                "  --mjcf FILE            run a MuJoCo task's rules on your own model file\n"
                "  --algo NAME            sac, mbpo, usbpo, pmac or usbpo+pmac\n"
