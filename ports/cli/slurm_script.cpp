@@ -59,7 +59,9 @@ std::string slurm_script_text(const SlurmScript& s) {
   t += "trap on_time_limit USR1\n";
   t += "# TERM (preemption, scancel, scontrol requeue): the run checkpoints before it exits.\n";
   t += "trap 'kill -TERM \"$child\" 2>/dev/null' TERM\n";
-  t += "status=0\n";
+  t += "# wait returns early when a trap runs; wait again while the run lives.\n";
+  t += "wait \"$child\"\n";
+  t += "status=$?\n";
   t += "while kill -0 \"$child\" 2>/dev/null; do wait \"$child\"; status=$?; done\n";
   t += "exit $status\n";
   return t;

@@ -110,7 +110,7 @@ void finish(Slot* s, int status) {
     }
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 130) {
     s->view.state = "interrupted";
-    s->view.note = "checkpointed; the next sweep resumes it";
+    s->view.note = "checkpointed; resumes when started again";
   } else {
     const std::string reason = describe_wait_status(status);
     write_failure(s->run.dir, reason, s->command, s->output_from);
