@@ -156,6 +156,7 @@ bool parse_settings(const std::string& text, const std::string& name, SettingsFi
 }
 
 bool read_settings_file(const std::string& path, SettingsFile* file, std::string* error) {
+  if (!have_settings_files()) return parse_settings("", path, file, error);  // says what is missing
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = "cannot read " + path;

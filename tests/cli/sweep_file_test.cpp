@@ -98,7 +98,8 @@ TEST(SettingsFile, RefusesWhatIsNotAnOptionWithItsPosition) {
   EXPECT_EQ(parse_error("seed: []\n"), "s.yaml:1:1: 'seed' is an empty list");
   EXPECT_EQ(parse_error("seed: [[1, 2]]\n"), "s.yaml:1:8: 'seed': a list holds plain values only");
   EXPECT_EQ(parse_error("lr: {a: 1}\n"), "s.yaml:1:5: 'lr' must be a value or a list of values, not a map");
-  EXPECT_EQ(parse_error("options: [1]\n"), "s.yaml:1:1: 'options' must be a map (key: value lines or {key: value, ...})");
+  EXPECT_EQ(parse_error("options: [1]\n"),
+            "s.yaml:1:1: 'options' must be a map (key: value lines or {key: value, ...})");
   EXPECT_NE(parse_error("--steps: 5\n").find("write it without the leading --"), std::string::npos);
   EXPECT_NE(parse_error("- a\n- b\n").find("expected option: value lines at the top level"), std::string::npos);
 }
