@@ -129,7 +129,7 @@ job=$(sed -n 's/^submitted job \([0-9]*\) .*/\1/p' submit.out)
 task=2
 run_dir=$(sed -n "$((task + 1))p" sweep/runs.txt)
 logged_steps() { tail -n 1 "$run_dir/log.csv" 2>/dev/null | cut -d, -f1 | grep -E '^[0-9]+$' || echo 0; }
-for _ in $(seq 1 600); do
+for _ in $(seq 1 1500); do
   [ "$(logged_steps)" -ge $((steps / 2)) ] && break
   sleep 0.2
 done
@@ -140,7 +140,7 @@ scontrol requeue "${job}_${task}"
 echo "slurm test: requeued task ${job}_${task} at about $at of $steps steps after $(elapsed)"
 
 # Wait for the whole array.
-for _ in $(seq 1 900); do
+for _ in $(seq 1 1500); do
   [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break
   sleep 0.2
 done
