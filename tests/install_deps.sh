@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages usbpo builds and tests with (skips what is there).
 set -euo pipefail
 packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
-          libgtest-dev libgmock-dev libbenchmark-dev ccache libxxhash-dev
+          libgtest-dev libgmock-dev libbenchmark-dev ccache libxxhash-dev libyaml-cpp-dev
           python3-numpy python3-scipy)  # the cross-check of `usbpo report`'s statistics
 if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
 # Cross builds: Linux/ARM compilers, qemu-user to run their tests, GoogleTest
@@ -11,6 +11,8 @@ if [ "${USBPO_WITH_CROSS:-0}" = 1 ]; then
   packages+=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user googletest
              gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 fi
+# The Slurm test (tests/slurm/run_slurm_test.sh): a one-node cluster.
+if [ "${USBPO_WITH_SLURM:-0}" = 1 ]; then packages+=(slurm-wlm munge); fi
 # The policy-loader fuzz target: clang with libFuzzer.
 if [ "${USBPO_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()

@@ -8,5 +8,6 @@ int bench_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int export_command(int argc, char** argv);
 int report_command(int argc, char** argv);
+int sweep_command(int argc, char** argv);
 
 }  // namespace usbpo::cli

@@ -17,6 +17,7 @@ void print_usage() {
                "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
                "  report DIR... [--out REPORT_DIR] [--at 20000,40000]         statistics over seeds, tables, curves\n"
+               "  sweep  FILE --out DIR [--local N | --slurm [--submit]]      runs of a YAML file's crossed lists\n"
                "Run `usbpo <command> --help` for the options of one command.\n");
 }
 
@@ -35,6 +36,7 @@ int run(int argc, char** argv) {
   if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
   if (!std::strcmp(command, "export")) return usbpo::cli::export_command(argc, argv);
   if (!std::strcmp(command, "report")) return usbpo::cli::report_command(argc, argv);
+  if (!std::strcmp(command, "sweep")) return usbpo::cli::sweep_command(argc, argv);
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;

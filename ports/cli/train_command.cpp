@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "csv_log.hpp"
 #include "env_factory.hpp"
 #include "progress_bar.hpp"
@@ -112,6 +113,8 @@ int train_command(int argc, char** argv) {
     return 2;
   };
   std::string error;
+  // --config FILE: the file's options, overridden by the command line's.
+  if (!expand_config_option(&given, &error)) return refuse(error);
   ResumeRequest resume;
   if (!read_resume_request(given, &resume, &error)) {
     print_train_usage();

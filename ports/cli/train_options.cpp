@@ -15,6 +15,8 @@ void print_train_usage() {
   std::fprintf(stderr,
                "usage: usbpo train --env NAME [--algo sac] [--steps N] [--seed S] [--out DIR]\n"
                "       usbpo train --resume DIR [--steps N]\n"
+               "       usbpo train --config FILE [options]   options from a YAML file (key: value lines; see\n"
+               "                                             usbpo sweep --help); options given here override it\n"
                "  --env NAME             %s\n"
                "  --mjcf FILE            run a MuJoCo task's rules on your own model file\n"
                "  --algo NAME            sac, mbpo, usbpo, pmac or usbpo+pmac\n"
@@ -86,6 +88,16 @@ bool check_applicable(const Arguments& args, Algorithm algorithm, const std::str
 }
 
 }  // namespace
+
+bool option_applies(const std::string& key, Algorithm algorithm) {
+  for (const char* model_key : kModelOptions) {
+    if (key == model_key) return uses_model(algorithm);
+  }
+  for (const char* phase_two_key : kPhaseTwoOptions) {
+    if (key == phase_two_key) return uses_phase_two(algorithm);
+  }
+  return true;
+}
 
 bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, std::string* error) {
   std::vector<char*> argv;

@@ -36,6 +36,9 @@ bool is_resume_option(const std::string& key);
 // Parse `usbpo train` options; false with *error on a bad, repeated, unknown
 // or (for the chosen --algo) inapplicable option, or a value out of range.
 bool parse_train_options(const std::vector<std::string>& args, TrainOptions* options, std::string* error);
+// Whether an option is used by the algorithm (the model options are not by
+// sac, the phase-2 options only by usbpo and usbpo+pmac).
+bool option_applies(const std::string& key, Algorithm algorithm);
 // Replace (or add) --key value in an option list.
 void set_option(std::vector<std::string>* args, const std::string& key, const std::string& value);
 void print_train_usage();
