@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # usbpo train --save-dataset / --init-dataset end to end: a run's real
 # transitions become a dataset file, an MBPO run starts from it (exploration
-# shortened, model fitted at once), its resume stays bit-exact, and foreign or
+# shortened by the dataset's size, model fitted at once), its resume stays bit-exact, and foreign or
 # damaged files are refused.
 # usage: dataset_test.sh USBPO_BINARY SCRATCH_DIR
 set -euo pipefail
@@ -19,6 +19,14 @@ grep -q "dataset: logged.usbpo-data (1200 real transitions)" logged.out || { cat
   > straight.out 2>&1 || { cat straight.out; fail "training from the dataset failed"; }
 grep -q "1200 real transitions from logged.usbpo-data, model fitted to them" straight.out \
   || { cat straight.out; fail "the dataset was not loaded"; }
+
+# Exploration is shortened by the logged transitions: of 1500 random steps, 1200
+# are in the dataset, so the policy acts and model rounds start from env step 300.
+"$usbpo" train --env pendulum --algo mbpo --steps 400 --start-steps 1500 --out shortened \
+  --init-dataset logged.usbpo-data "${small[@]}" > shortened.out 2>&1 || { cat shortened.out; fail "the shortened run failed"; }
+first_round=$(awk -F, 'NR==1 {for (i = 1; i <= NF; ++i) if ($i == "model_holdout_mse") c = i; next}
+                       c && $c != "" {print $1; exit}' shortened/log.csv)
+[ "$first_round" = 300 ] || fail "exploration not shortened by the dataset: first model round at '$first_round', not 300"
 
 "$usbpo" train --env pendulum --algo mbpo --steps 300 --out resumed --init-dataset logged.usbpo-data "${small[@]}" \
   > first.out 2>&1 || { cat first.out; fail "the first half failed"; }

@@ -239,6 +239,7 @@ TEST(Checkpoint, RejectsEveryTruncation) {
     CheckpointFile file;
     const Status s = file.from_bytes(std::vector<unsigned char>(good.begin(), good.begin() + n));
     ASSERT_EQ(s.code(), StatusCode::kCorruptData) << "length " << n;
+    ASSERT_STRNE(s.message(), "") << "refused without a reason at length " << n;
   }
 }
 

@@ -74,7 +74,9 @@ TEST(Dataset, RejectsEveryTruncationAndStoresNothing) {
   Store s(100);
   for (std::size_t n = 0; n < good.size(); ++n) {
     std::vector<unsigned char> cut(good.begin(), good.begin() + static_cast<long>(n));  // exact size for ASan
-    EXPECT_FALSE(load_dataset(cut.data(), cut.size(), nullptr, s.store, 0, nullptr).is_ok()) << n;
+    const Status st = load_dataset(cut.data(), cut.size(), nullptr, s.store, 0, nullptr);
+    EXPECT_FALSE(st.is_ok()) << n;
+    EXPECT_STRNE(st.message(), "") << "refused without a reason at length " << n;
   }
   EXPECT_EQ(s.store.size(), 0);
 }

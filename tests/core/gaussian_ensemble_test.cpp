@@ -58,9 +58,9 @@ TEST(GaussianEnsemble, LossGradientsMatchFiniteDifferences) {
   for (auto& y : targets) y = rng.uniform(-1, 1);
   m.batch_loss(inputs.data(), targets.data(), batch, true);
   std::vector<Scalar> analytic(m.gradients(), m.gradients() + m.param_count());
-  int checked = 0;
+  std::vector<double> numeric(m.param_count());
   for (std::size_t i = 0; i < m.param_count(); ++i) {
-    const double numeric = testing_support::central_difference(
+    numeric[i] = testing_support::central_difference(
         [&](Scalar v) {
           const Scalar saved = m.params()[i];
           m.params()[i] = v;
@@ -69,10 +69,9 @@ TEST(GaussianEnsemble, LossGradientsMatchFiniteDifferences) {
           return l;
         },
         m.params()[i]);
-    EXPECT_NEAR(analytic[i], numeric, 1e-2 * (1 + std::fabs(numeric))) << "param " << i;
-    ++checked;
   }
-  EXPECT_EQ(checked, static_cast<int>(m.param_count()));
+  testing_support::expect_gradient_matches(std::vector<double>(analytic.begin(), analytic.end()), numeric, 1e-2,
+                                           "ensemble loss");
   // The bound gradients include the penalty term: nonzero.
   EXPECT_NE(analytic[m.network().total_params()], 0.0f);
 }
@@ -188,9 +187,30 @@ TEST(GaussianEnsemble, RestoresBestSnapshotAndPicksLowestMseElites) {
 
 TEST(GaussianEnsemble, SampleUsesElitesAndIsDeterministicBySeed) {
   EnsembleConfig c = small_config(2, 1);
+  c.members = 4;
+  c.elites = 2;
   c.predict_chunk = 7;  // several chunks
   Built a(c, 9), b(c, 9);
-  const int n = 50;
+  // Members 2 and 0 are the elites (neither the first nor the last members); 1 and 3 must never be drawn.
+  const Scalar mse[4] = {0.3f, 0.9f, 0.1f, 0.8f};
+  for (Built* built : {&a, &b}) {
+    built->model.select_elites(mse);
+    // Log-variance bounds near -20 make every member almost deterministic (sigma ~ 5e-5),
+    // so each drawn sample shows which member made it.
+    for (int d = 0; d < built->model.output_dim(); ++d) {
+      built->model.max_logvar()[d] = -20.0f;
+      built->model.min_logvar()[d] = -30.0f;
+    }
+    // Member m's means are offset by m: no two members predict alike.
+    const EnsembleMlp& net = built->model.network();
+    for (int m = 0; m < c.members; ++m) {
+      Scalar* bias = built->model.params() + net.member_offset(m) + net.bias_offset(net.num_layers() - 1);
+      for (int d = 0; d < built->model.output_dim(); ++d) bias[d] += static_cast<Scalar>(m);
+    }
+  }
+  ASSERT_EQ(a.model.elite_indices()[0], 2);
+  ASSERT_EQ(a.model.elite_indices()[1], 0);
+  const int n = 50, out = 3;
   std::vector<Scalar> obs(2 * n), act(n), next1(2 * n), next2(2 * n), r1(n), r2(n);
   Rng data_rng(1);
   for (auto& x : obs) x = data_rng.uniform(-1, 1);
@@ -200,7 +220,34 @@ TEST(GaussianEnsemble, SampleUsesElitesAndIsDeterministicBySeed) {
   ASSERT_TRUE(b.model.sample(obs.data(), act.data(), n, rng2, next2.data(), r2.data()).is_ok());
   EXPECT_EQ(next1, next2);
   EXPECT_EQ(r1, r2);
-  for (Scalar v : next1) EXPECT_TRUE(std::isfinite(v));
+  // Every member's mean for every sample; the draw must sit on an elite's mean.
+  std::vector<std::vector<Scalar>> means(c.members, std::vector<Scalar>(static_cast<std::size_t>(out) * n));
+  std::vector<Scalar> logvar(static_cast<std::size_t>(out) * n);
+  for (int m = 0; m < c.members; ++m) {
+    ASSERT_TRUE(a.model.predict_member(m, obs.data(), act.data(), n, means[m].data(), logvar.data()).is_ok());
+  }
+  int drawn[4] = {0, 0, 0, 0};
+  for (int i = 0; i < n; ++i) {
+    const Scalar y[3] = {r1[i], next1[2 * i] - obs[2 * i], next1[2 * i + 1] - obs[2 * i + 1]};
+    double distance[4];
+    int nearest = 0;
+    for (int m = 0; m < c.members; ++m) {
+      distance[m] = 0;
+      for (int d = 0; d < out; ++d) distance[m] += std::fabs(y[d] - means[m][static_cast<std::size_t>(i) * out + d]);
+      if (distance[m] < distance[nearest]) nearest = m;
+    }
+    ASSERT_LT(distance[nearest], 1e-3) << "sample " << i << " matches no member's prediction";
+    for (int m = 0; m < c.members; ++m) {
+      if (m != nearest) {
+        ASSERT_GT(distance[m], 0.1) << "sample " << i << ": members " << m << " and " << nearest << " predict alike";
+      }
+    }
+    ++drawn[nearest];
+  }
+  EXPECT_EQ(drawn[1], 0) << "a non-elite member was used";
+  EXPECT_EQ(drawn[3], 0) << "a non-elite member was used";
+  EXPECT_GT(drawn[0], 10) << "both elites are drawn, uniformly";
+  EXPECT_GT(drawn[2], 10) << "both elites are drawn, uniformly";
 }
 
 TEST(GaussianEnsemble, RejectsBadConfigAndSmallArena) {

@@ -2,6 +2,8 @@
 // rollouts stopping at terminals, every algorithm end to end without allocation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -53,26 +55,27 @@ TEST(RealStore, SizedForThePlannedRun) {
   EXPECT_EQ(Trainer::real_store_capacity(c), 1000000);
 }
 
-// An env whose static termination ends every model sample at once.
-class AlwaysTerminal : public Env {
+// An env whose static termination reads a flag carried in the state:
+// next_obs[2] > 0.5 is terminal.
+class FlaggedTerminal : public Env {
  public:
-  const char* name() const override { return "always_terminal"; }
+  const char* name() const override { return "flagged_terminal"; }
   int obs_dim() const override { return 3; }
   int act_dim() const override { return 1; }
   const Scalar* action_low() const override { return &low_; }
   const Scalar* action_high() const override { return &high_; }
   int max_episode_steps() const override { return 10; }
   Status reset(std::uint64_t, Scalar* obs) override {
-    for (int i = 0; i < 3; ++i) obs[i] = 0.1f;
+    for (int i = 0; i < 3; ++i) obs[i] = 0.0f;
     return Status::ok();
   }
   Status step(const Scalar*, Scalar* next, StepResult* r) override {
-    for (int i = 0; i < 3; ++i) next[i] = 0.1f;
+    for (int i = 0; i < 3; ++i) next[i] = 0.0f;
     *r = StepResult();
     return Status::ok();
   }
   bool can_terminate() const override { return true; }
-  bool is_terminal(const Scalar*) const override { return true; }
+  bool is_terminal(const Scalar* next_obs) const override { return next_obs[2] > 0.5f; }
 
  private:
   Scalar low_ = -1, high_ = 1;
@@ -108,20 +111,59 @@ TEST(Rollouts, TerminatedSamplesAreNotContinued) {
   ASSERT_TRUE(sac.init(sc, arena, rng).is_ok());
   ASSERT_TRUE(store.place(rc, arena).is_ok());
   ASSERT_TRUE(rollouts.place(50, 3, 1, arena).is_ok());
-  for (int i = 0; i < 150; ++i) rollouts.start_states()[i] = 0.2f;
-  AlwaysTerminal env;
+  // A model that predicts no change (output layers zeroed, sigma ~ 5e-5): each
+  // sample keeps its start state, so stored transitions say which sample they are.
+  const EnsembleMlp& net = model.network();
+  const int last = net.num_layers() - 1;
+  for (int m = 0; m < ec.members; ++m) {
+    Scalar* w = model.params() + net.member_offset(m) + net.weight_offset(last);
+    std::fill(w, w + (net.bias_offset(last) - net.weight_offset(last)) + 2 * model.output_dim(), 0.0f);
+  }
+  for (int d = 0; d < model.output_dim(); ++d) {
+    model.max_logvar()[d] = -20.0f;
+    model.min_logvar()[d] = -30.0f;
+  }
+  // Sample i starts at (i, 0, flag); every third one is flagged to terminate.
+  const int count = 50, length = 4;
+  auto flagged = [](int i) { return i % 3 == 0; };
+  for (int i = 0; i < count; ++i) {
+    Scalar* start = rollouts.start_states() + 3 * i;
+    start[0] = static_cast<Scalar>(i), start[1] = 0.0f, start[2] = flagged(i) ? 1.0f : 0.0f;
+  }
+  const int terminating = 17, live = count - terminating;
+  FlaggedTerminal env;
   RolloutStats stats;
-  ASSERT_TRUE(rollouts.run(50, 5, sac, model, env, store, 0, rng, &stats).is_ok());
+  ASSERT_TRUE(rollouts.run(count, length, sac, model, env, store, 0, rng, &stats).is_ok());
+  EXPECT_EQ(stats.length, length);
+  EXPECT_EQ(stats.terminated, terminating);
+  EXPECT_EQ(stats.transitions, count + (length - 1) * live);
+  ASSERT_EQ(store.size(), count + (length - 1) * live);
+  // Flagged samples are stored once, as terminal; the others at every step, never terminal.
+  std::vector<int> stored(count, 0);
+  for (int slot = 0; slot < store.size(); ++slot) {
+    const int i = static_cast<int>(std::lround(store.obs(slot)[0]));
+    ASSERT_TRUE(i >= 0 && i < count) << "slot " << slot;
+    ++stored[i];
+    EXPECT_EQ(store.terminal(slot), flagged(i)) << "sample " << i;
+    for (int d = 0; d < 3; ++d) {
+      const Scalar start = d == 0 ? static_cast<Scalar>(i) : d == 1 ? 0.0f : (flagged(i) ? 1.0f : 0.0f);
+      EXPECT_NEAR(store.obs(slot)[d], start, 1e-3) << "sample " << i << ", slot " << slot;
+      EXPECT_NEAR(store.next_obs(slot)[d], start, 1e-3) << "sample " << i << ", slot " << slot;
+    }
+  }
+  for (int i = 0; i < count; ++i) EXPECT_EQ(stored[i], flagged(i) ? 1 : length) << "sample " << i;
+  // When every sample terminates at once, the rollout ends after one step.
+  for (int i = 0; i < count; ++i) rollouts.start_states()[3 * i + 2] = 1.0f;
+  store.clear();
+  ASSERT_TRUE(rollouts.run(count, length, sac, model, env, store, 1, rng, &stats).is_ok());
   EXPECT_EQ(stats.length, 1);
-  EXPECT_EQ(stats.transitions, 50);
-  EXPECT_EQ(stats.terminated, 50);
-  EXPECT_EQ(store.size(), 50);
-  for (int i = 0; i < 50; ++i) EXPECT_TRUE(store.terminal(i));
+  EXPECT_EQ(stats.transitions, count);
+  EXPECT_EQ(stats.terminated, count);
   // Pendulum never terminates: all samples run the full length.
   Pendulum pendulum;
-  ASSERT_TRUE(rollouts.run(50, 4, sac, model, pendulum, store, 1, rng, &stats).is_ok());
-  EXPECT_EQ(stats.length, 4);
-  EXPECT_EQ(stats.transitions, 200);
+  ASSERT_TRUE(rollouts.run(count, length, sac, model, pendulum, store, 2, rng, &stats).is_ok());
+  EXPECT_EQ(stats.length, length);
+  EXPECT_EQ(stats.transitions, count * length);
 }
 
 TrainerConfig small_model_based(Algorithm algorithm) {

@@ -119,6 +119,7 @@ TEST(Policy, RejectsEveryTruncation) {
     std::vector<unsigned char> memory;
     Status s = load(cut, policy, memory);
     EXPECT_FALSE(s.is_ok()) << "accepted a blob truncated to " << len << " of " << blob.size() << " bytes";
+    EXPECT_STRNE(s.message(), "") << "refused without a reason at length " << len;
     EXPECT_FALSE(policy.loaded());
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -20,6 +21,38 @@ double central_difference(F f, Scalar x, double relative_step = 1e-2) {
   const Scalar plus = x + h;
   const Scalar minus = x - h;
   return (f(plus) - f(minus)) / (static_cast<double>(plus) - static_cast<double>(minus));
+}
+
+// Central differences of the float losses below resolve a gradient entry to
+// about 1e-4 (measured: absolute errors up to 3e-4); a checked gradient's RMS
+// must be well above that.
+constexpr double kGradientCheckMinRms = 5e-3;
+
+// Checks an analytic gradient against central differences as a whole:
+// - the error norm relative to the gradient's norm is below `tolerance`;
+// - each entry is within tolerance x (its size + the gradient's RMS), so an
+//   entry that matters cannot be zero or of the wrong sign;
+// - the gradient's RMS is at least kGradientCheckMinRms, so the check cannot
+//   pass by the gradient being small. (An absolute floor per entry, as before,
+//   let a zero or sign-flipped small gradient pass.)
+inline void expect_gradient_matches(const std::vector<double>& analytic, const std::vector<double>& numeric,
+                                    double tolerance, const char* what) {
+  ASSERT_EQ(analytic.size(), numeric.size()) << what;
+  ASSERT_FALSE(numeric.empty()) << what;
+  double error_sq = 0, norm_sq = 0;
+  for (std::size_t i = 0; i < numeric.size(); ++i) {
+    error_sq += (analytic[i] - numeric[i]) * (analytic[i] - numeric[i]);
+    norm_sq += numeric[i] * numeric[i];
+  }
+  const double rms = std::sqrt(norm_sq / static_cast<double>(numeric.size()));
+  std::printf("  gradient check %s: %zu entries, RMS %.3g, relative error %.2g\n", what, numeric.size(), rms,
+              std::sqrt(error_sq / norm_sq));
+  EXPECT_GE(rms, kGradientCheckMinRms) << what << ": the gradient is too small for finite differences to check it";
+  EXPECT_LE(std::sqrt(error_sq), tolerance * std::sqrt(norm_sq))
+      << what << ": relative error " << std::sqrt(error_sq / norm_sq) << " (gradient RMS " << rms << ")";
+  for (std::size_t i = 0; i < numeric.size(); ++i) {
+    EXPECT_NEAR(analytic[i], numeric[i], tolerance * (std::fabs(numeric[i]) + rms)) << what << " entry " << i;
+  }
 }
 
 // A ReplayStore in an arena of its own.

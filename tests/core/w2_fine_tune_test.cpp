@@ -60,8 +60,9 @@ TEST(W2FineTune, ObjectiveGradientsMatchFiniteDifferences) {
   s.tuner.objective(s.model, s.batch, true, nullptr, nullptr);
   std::vector<Scalar> analytic(s.tuner.gradients(), s.tuner.gradients() + s.model.param_count());
   int nonzero = 0;
+  std::vector<double> numeric(s.model.param_count());
   for (std::size_t i = 0; i < s.model.param_count(); ++i) {
-    const double numeric = testing_support::central_difference(
+    numeric[i] = testing_support::central_difference(
         [&](Scalar v) {
           const Scalar saved = s.model.params()[i];
           s.model.params()[i] = v;
@@ -70,9 +71,10 @@ TEST(W2FineTune, ObjectiveGradientsMatchFiniteDifferences) {
           return j;
         },
         s.model.params()[i]);
-    EXPECT_NEAR(analytic[i], numeric, 1e-2 * (1 + std::fabs(numeric))) << "param " << i;
     nonzero += analytic[i] != 0;
   }
+  testing_support::expect_gradient_matches(std::vector<double>(analytic.begin(), analytic.end()), numeric, 1e-2,
+                                           "phase-2 objective");
   EXPECT_GT(nonzero, static_cast<int>(s.model.param_count()) / 2);
 }
 
@@ -134,15 +136,41 @@ TEST(W2FineTune, RestoresPhaseOneWhenNoStepHelps) {
 }
 
 TEST(W2FineTune, AblationsUseOneTerm) {
-  W2FineTuneConfig shift_only;
+  // One model and batch (same seeds) under both terms, shift only and bias only.
+  W2FineTuneConfig shift_only, bias_only;
   shift_only.use_bias = false;
-  PhaseTwo a(8, shift_only);
-  a.tuner.backup(a.model);
-  a.perturb(0.2f, 7);
+  bias_only.use_shift = false;
+  PhaseTwo both(8), a(8, shift_only), b(8, bias_only);
+  for (PhaseTwo* s : {&both, &a, &b}) {
+    s->tuner.backup(s->model);
+    s->perturb(0.2f, 7);
+  }
   Scalar shift = 0, bias = 0;
-  const Scalar j = a.tuner.objective(a.model, a.batch, false, &shift, &bias);
-  EXPECT_EQ(bias, 0.0f);
-  EXPECT_FLOAT_EQ(j, shift);
+  const Scalar j = both.tuner.objective(both.model, both.batch, true, &shift, &bias);
+  const std::size_t n = both.model.param_count();
+  const std::vector<Scalar> g_both(both.tuner.gradients(), both.tuner.gradients() + n);
+  ASSERT_GT(shift, 0.0f);
+  ASSERT_GT(bias, 0.0f);
+  EXPECT_FLOAT_EQ(j, shift + bias);
+  // Each ablation's J is its own term of the full J, the other term reads 0.
+  Scalar a_shift = -1, a_bias = -1, b_shift = -1, b_bias = -1;
+  EXPECT_FLOAT_EQ(a.tuner.objective(a.model, a.batch, true, &a_shift, &a_bias), shift);
+  EXPECT_FLOAT_EQ(a_shift, shift);
+  EXPECT_EQ(a_bias, 0.0f);
+  EXPECT_FLOAT_EQ(b.tuner.objective(b.model, b.batch, true, &b_shift, &b_bias), bias);
+  EXPECT_FLOAT_EQ(b_bias, bias);
+  EXPECT_EQ(b_shift, 0.0f);
+  // And so are the gradients: the two ablations' gradients add up to the full one
+  // and differ from each other (each carries one term only).
+  double norm_a = 0, norm_b = 0, norm_diff = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Scalar ga = a.tuner.gradients()[i], gb = b.tuner.gradients()[i];
+    EXPECT_NEAR(ga + gb, g_both[i], 1e-5 * (1 + std::fabs(g_both[i]))) << "param " << i;
+    norm_a += ga * ga, norm_b += gb * gb, norm_diff += (ga - gb) * (ga - gb);
+  }
+  EXPECT_GT(norm_a, 0.0);
+  EXPECT_GT(norm_b, 0.0);
+  EXPECT_GT(norm_diff, 0.1 * (norm_a + norm_b));
   W2FineTuneConfig none;
   none.use_bias = none.use_shift = false;
   std::vector<unsigned char> memory(1 << 20);
