@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages usbpo builds and tests with (skips what is there).
 set -euo pipefail
-packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
+packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev libmujoco-dev
           libgtest-dev libgmock-dev libbenchmark-dev ccache)
 if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
 # Cross builds: Linux/ARM compilers, qemu-user to run their tests, GoogleTest

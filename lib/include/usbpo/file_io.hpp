@@ -11,6 +11,9 @@ namespace usbpo {
 // Write data to path.tmp, flush and fsync it, then rename it over path, so a
 // crash at any point leaves either the old file or the new one, never a mix.
 Status write_file_atomically(const char* path, const void* data, std::size_t size);
+// The same for content that is written followed by its checksum trailer
+// (usbpo/file_checksum.hpp), without copying the content.
+Status write_sealed_file_atomically(const char* path, const void* content, std::size_t size);
 // Read a whole file.
 Status read_file(const char* path, std::vector<unsigned char>* bytes);
 
