@@ -60,7 +60,7 @@ class CheckpointFile {
 // Restore a trainer (initialised with the checkpoint's configuration) from a
 // verified checkpoint: the task, algorithm and dims must match and every saved
 // array must have exactly the size this trainer has, none missing or extra.
-// On failure the trainer refuses to step until it is initialised again.
+// On failure the trainer refuses to step or restore until it is initialised again.
 Status restore_checkpoint(const CheckpointFile& file, Trainer& trainer);
 
 }  // namespace usbpo
