@@ -106,69 +106,58 @@ std::size_t scratch_bytes_for(const EnsembleMlp& net, int obs_dim) {
   return measure.used();
 }
 
-// A 32-bit mix of machine words (MurmurHash3's block step and finaliser):
-// cheap enough to run on every act.
-class WordMix {
+// A sum of machine words, each times its own odd factor: a change of any one
+// word changes the sum (odd factors are invertible modulo 2^bits), and each
+// word costs one multiply-add that does not wait for the previous one, so the
+// check is cheap enough for every act (also on a 32-bit microcontroller).
+class WordSum {
  public:
-  void add(std::uint32_t k) {
-    k *= 0xcc9e2d51u;
-    k = (k << 15) | (k >> 17);
-    k *= 0x1b873593u;
-    h_ ^= k;
-    h_ = (h_ << 13) | (h_ >> 19);
-    h_ = h_ * 5 + 0xe6546b64u;
+  void add(std::size_t word) {
+    sum_ += word * factor_;
+    factor_ += 2 * kGolden;
   }
-  void add64(std::uint64_t v) {
-    add(static_cast<std::uint32_t>(v));
-    add(static_cast<std::uint32_t>(v >> 32));
-  }
-  void add_pointer(const void* p) { add64(static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p))); }
+  void add_pointer(const void* p) { add(static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(p))); }
   void add_float(float x) {
     std::uint32_t bits;
     std::memcpy(&bits, &x, sizeof bits);
     add(bits);
   }
-  std::uint32_t value() const {
-    std::uint32_t h = h_;
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    return h ^ (h >> 16);
-  }
+  std::size_t value() const { return sum_; }
 
  private:
-  std::uint32_t h_ = 0x9747b28cu;
+  static constexpr std::size_t kGolden = static_cast<std::size_t>(0x9E3779B97F4A7C15ull);  // odd
+  std::size_t sum_ = 0;
+  std::size_t factor_ = kGolden;
 };
 
 }  // namespace
 
 // Everything act reads before it touches memory: the network's shape and
 // layout, the array pointers and sizes, the dims and clamp bounds.
-std::uint32_t Policy::field_check() const {
-  WordMix mix;
-  mix.add(magic_);
+std::size_t Policy::field_check() const {
+  WordSum sum;
+  sum.add(magic_);
   const MlpShape& shape = actor_net_.shape();
-  mix.add(static_cast<std::uint32_t>(shape.members));
-  mix.add(static_cast<std::uint32_t>(shape.input_dim));
-  mix.add(static_cast<std::uint32_t>(shape.output_dim));
-  mix.add(static_cast<std::uint32_t>(shape.hidden_layers));
-  mix.add(static_cast<std::uint32_t>(shape.hidden_width));
-  mix.add(static_cast<std::uint32_t>(shape.activation));
-  mix.add64(actor_net_.member_params());
-  for (int l = 0; l < EnsembleMlp::kMaxLayers; ++l) mix.add64(actor_net_.weight_offset(l));
-  mix.add_pointer(actor_params_);
-  mix.add_pointer(obs_mean_);
-  mix.add_pointer(obs_inv_std_);
-  mix.add_pointer(action_low_);
-  mix.add_pointer(action_high_);
-  mix.add_pointer(scratch_);
-  mix.add64(scratch_bytes_);
-  mix.add_float(log_std_min_);
-  mix.add_float(log_std_max_);
-  mix.add(static_cast<std::uint32_t>(obs_dim_));
-  mix.add(static_cast<std::uint32_t>(act_dim_));
-  return mix.value();
+  sum.add(static_cast<std::size_t>(shape.members));
+  sum.add(static_cast<std::size_t>(shape.input_dim));
+  sum.add(static_cast<std::size_t>(shape.output_dim));
+  sum.add(static_cast<std::size_t>(shape.hidden_layers));
+  sum.add(static_cast<std::size_t>(shape.hidden_width));
+  sum.add(static_cast<std::size_t>(shape.activation));
+  sum.add(actor_net_.member_params());
+  for (int l = 0; l < EnsembleMlp::kMaxLayers; ++l) sum.add(actor_net_.weight_offset(l));
+  sum.add_pointer(actor_params_);
+  sum.add_pointer(obs_mean_);
+  sum.add_pointer(obs_inv_std_);
+  sum.add_pointer(action_low_);
+  sum.add_pointer(action_high_);
+  sum.add_pointer(scratch_);
+  sum.add(scratch_bytes_);
+  sum.add_float(log_std_min_);
+  sum.add_float(log_std_max_);
+  sum.add(static_cast<std::size_t>(obs_dim_));
+  sum.add(static_cast<std::size_t>(act_dim_));
+  return sum.value();
 }
 
 Status Policy::place(const void* blob, std::size_t size, Arena& arena, bool copy) {
@@ -251,9 +240,11 @@ Status Policy::check_intact() const {
   return Status::ok();
 }
 
-// The act itself, on the caller's scratch; the policy is only read. With rng,
-// the tanh-Gaussian sample, else its mean.
-Status Policy::run(const Scalar* obs, Scalar* action, Rng* rng, void* scratch, std::size_t scratch_size) const {
+// The act itself, on the caller's scratch; the policy is only read. Finish
+// turns the actor's output into the action (the mean, or a sample: separate
+// instantiations, so a firmware that only acts links no sampling code).
+template <typename Finish>
+Status Policy::run(const Scalar* obs, Scalar* action, void* scratch, std::size_t scratch_size, Finish finish) const {
   if (!obs || !action) return Status::error(StatusCode::kInvalidArgument, "policy act: null observation or action");
   if (!scratch || scratch_size < scratch_bytes_) {
     return Status::error(StatusCode::kOutOfMemory, "policy act: scratch of %zu bytes, it needs %zu (scratch_bytes)",
@@ -277,28 +268,34 @@ Status Policy::run(const Scalar* obs, Scalar* action, Rng* rng, void* scratch, s
       return Status::error(StatusCode::kNonFinite, "policy act: the actor's output overflowed (NaN or Inf)");
     }
   }
-  for (int d = 0; d < act_dim_; ++d) {
-    Scalar pre_squash = out[d];
-    if (rng) {
-      const Scalar log_std = std::clamp(out[act_dim_ + d], log_std_min_, log_std_max_);
-      pre_squash += std::exp(log_std) * rng->normal();
-    }
-    action[d] = scale(d, std::tanh(pre_squash));
-  }
+  finish(out, action);
   return Status::ok();
 }
 
-// run() on the policy's own scratch, refused while another call holds it.
-Status Policy::run_exclusive(const Scalar* obs, Scalar* action, Rng* rng) {
+template <typename Finish>
+Status Policy::run_exclusive(const Scalar* obs, Scalar* action, Finish finish) {
   USBPO_RETURN_IF_ERROR(check_intact());
   if (busy_.test_and_set(std::memory_order_acquire)) {
     return Status::error(StatusCode::kFailedPrecondition,
                          "policy act: another call is acting on this policy right now (a second thread or an "
                          "interrupt); give each concurrent caller its own scratch (act with scratch)");
   }
-  const Status status = run(obs, action, rng, scratch_, scratch_bytes_);
+  const Status status = run(obs, action, scratch_, scratch_bytes_, finish);
   busy_.clear(std::memory_order_release);
   return status;
+}
+
+// tanh of the mean, scaled to the bounds.
+void Policy::mean_action(const Scalar* out, Scalar* action) const {
+  for (int d = 0; d < act_dim_; ++d) action[d] = scale(d, std::tanh(out[d]));
+}
+
+// tanh of a Gaussian sample around the mean (log-std clamped), scaled to the bounds.
+void Policy::sampled_action(const Scalar* out, Scalar* action, Rng& rng) const {
+  for (int d = 0; d < act_dim_; ++d) {
+    const Scalar log_std = std::clamp(out[act_dim_ + d], log_std_min_, log_std_max_);
+    action[d] = scale(d, std::tanh(out[d] + std::exp(log_std) * rng.normal()));
+  }
 }
 
 // low + (tanh + 1) / 2 (high - low), clamped: rounding must not step outside the bounds.
@@ -307,21 +304,24 @@ Scalar Policy::scale(int d, Scalar squashed) const {
   return std::min(std::max(a, action_low_[d]), action_high_[d]);
 }
 
-Status Policy::act(const Scalar* obs, Scalar* action) { return run_exclusive(obs, action, nullptr); }
+Status Policy::act(const Scalar* obs, Scalar* action) {
+  return run_exclusive(obs, action, [this](const Scalar* out, Scalar* a) { mean_action(out, a); });
+}
 
 Status Policy::act(const Scalar* obs, Scalar* action, void* scratch, std::size_t scratch_size) const {
   USBPO_RETURN_IF_ERROR(check_intact());
-  return run(obs, action, nullptr, scratch, scratch_size);
+  return run(obs, action, scratch, scratch_size, [this](const Scalar* out, Scalar* a) { mean_action(out, a); });
 }
 
 Status Policy::act_stochastic(const Scalar* obs, Scalar* action, Rng& rng) {
-  return run_exclusive(obs, action, &rng);
+  return run_exclusive(obs, action, [this, &rng](const Scalar* out, Scalar* a) { sampled_action(out, a, rng); });
 }
 
 Status Policy::act_stochastic(const Scalar* obs, Scalar* action, Rng& rng, void* scratch,
                               std::size_t scratch_size) const {
   USBPO_RETURN_IF_ERROR(check_intact());
-  return run(obs, action, &rng, scratch, scratch_size);
+  return run(obs, action, scratch, scratch_size,
+             [this, &rng](const Scalar* out, Scalar* a) { sampled_action(out, a, rng); });
 }
 
 }  // namespace usbpo

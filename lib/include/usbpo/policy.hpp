@@ -80,10 +80,16 @@ class Policy {
 
   Status place(const void* blob, std::size_t size, Arena& arena, bool copy);
   Status check_intact() const;
-  Status run(const Scalar* obs, Scalar* action, Rng* rng, void* scratch, std::size_t scratch_size) const;
-  Status run_exclusive(const Scalar* obs, Scalar* action, Rng* rng);
+  // Act on the caller's scratch: the actor's output, then finish(output, action).
+  template <typename Finish>
+  Status run(const Scalar* obs, Scalar* action, void* scratch, std::size_t scratch_size, Finish finish) const;
+  // run() on the policy's own scratch, refused while another call holds it.
+  template <typename Finish>
+  Status run_exclusive(const Scalar* obs, Scalar* action, Finish finish);
+  void mean_action(const Scalar* out, Scalar* action) const;
+  void sampled_action(const Scalar* out, Scalar* action, Rng& rng) const;
   Scalar scale(int d, Scalar squashed) const;
-  std::uint32_t field_check() const;
+  std::size_t field_check() const;
 
   EnsembleMlp actor_net_;
   Scalar* actor_params_ = nullptr;   // (actor_net_.total_params())
@@ -99,7 +105,7 @@ class Policy {
   char env_name_[kMaxName] = {};
   char algorithm_[kMaxName] = {};
   std::uint32_t magic_ = 0;          // kLoadedMagic once loaded
-  std::uint32_t check_ = 0;          // field_check() at load
+  std::size_t check_ = 0;            // field_check() at load
   std::atomic_flag busy_ = ATOMIC_FLAG_INIT;  // set while act uses scratch_
 };
 
