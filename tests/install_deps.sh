@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages usbpo builds and tests with (skips what is there).
 set -euo pipefail
-packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev libmujoco-dev
-          libgtest-dev libgmock-dev libbenchmark-dev ccache)
+packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
+          libgtest-dev libgmock-dev libbenchmark-dev ccache libxxhash-dev
+          python3-numpy python3-scipy)  # the cross-check of `usbpo report`'s statistics
 if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
 # Cross builds: Linux/ARM compilers, qemu-user to run their tests, GoogleTest
 # sources to build it for the target, the bare-metal Cortex-M toolchain.

@@ -20,7 +20,10 @@ Status Adam::place(std::size_t n, const AdamConfig& config, Arena& arena) {
   return Status::ok();
 }
 
-std::size_t Adam::bytes_needed(std::size_t n) { return 2 * Arena::padded(n * sizeof(Scalar)); }
+std::size_t Adam::bytes_needed(std::size_t n) {
+  const std::size_t moments = size_product(2, Arena::padded(size_product(n, sizeof(Scalar))));
+  return moments == SIZE_MAX ? 0 : moments;
+}
 
 Status Adam::add_decay(std::size_t begin, std::size_t count, std::size_t member_stride, int members,
                        Scalar decay) {

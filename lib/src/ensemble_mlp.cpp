@@ -9,22 +9,23 @@ Status EnsembleMlp::configure(const MlpShape& shape) {
   if (shape.members < 1 || shape.members > 64) {
     return Status::error(StatusCode::kInvalidArgument, "ensemble members must be in [1, 64], got %d", shape.members);
   }
-  if (shape.input_dim < 1 || shape.output_dim < 1) {
-    return Status::error(StatusCode::kInvalidArgument, "MLP input (%d) and output (%d) dims must be >= 1",
-                         shape.input_dim, shape.output_dim);
+  if (shape.input_dim < 1 || shape.output_dim < 1 || shape.input_dim > kMaxWidth || shape.output_dim > kMaxWidth) {
+    return Status::error(StatusCode::kInvalidArgument, "MLP input (%d) and output (%d) dims must be in [1, %d]",
+                         shape.input_dim, shape.output_dim, kMaxWidth);
   }
   if (shape.hidden_layers < 0 || shape.hidden_layers > kMaxLayers - 1) {
     return Status::error(StatusCode::kInvalidArgument, "MLP hidden layers must be in [0, %d], got %d",
                          kMaxLayers - 1, shape.hidden_layers);
   }
-  if (shape.hidden_layers > 0 && shape.hidden_width < 1) {
-    return Status::error(StatusCode::kInvalidArgument, "MLP hidden width must be >= 1, got %d", shape.hidden_width);
+  if (shape.hidden_layers > 0 && (shape.hidden_width < 1 || shape.hidden_width > kMaxWidth)) {
+    return Status::error(StatusCode::kInvalidArgument, "MLP hidden width must be in [1, %d], got %d", kMaxWidth,
+                         shape.hidden_width);
   }
   shape_ = shape;
   std::size_t offset = 0;
   for (int l = 0; l < num_layers(); ++l) {
     weight_offset_[l] = offset;
-    offset += static_cast<std::size_t>(layer_out(l)) * (layer_in(l) + 1);
+    offset = size_sum(offset, size_product(layer_out(l), size_sum(layer_in(l), 1)));
   }
   member_params_ = offset;
   return Status::ok();
@@ -74,18 +75,18 @@ Status MlpWorkspace::place(const EnsembleMlp& net, int max_batch, bool with_inpu
   const std::size_t members = one_member_at_a_time ? 1 : static_cast<std::size_t>(net.members());
   const std::size_t cols = static_cast<std::size_t>(max_batch);
   for (int l = 0; l < net.num_layers(); ++l) {
-    const std::size_t n = static_cast<std::size_t>(net.layer_out(l)) * cols * members;
+    const std::size_t n = size_product(net.layer_out(l), cols, members);
     z_[l] = arena.allocate<Scalar>(n);
     // Swish needs Z and A; ReLU and the output layer keep only one buffer.
     const bool separate_a = l < net.num_layers() - 1 && net.shape().activation == Activation::kSwish;
     a_[l] = separate_a ? arena.allocate<Scalar>(n) : z_[l];
   }
-  d_out_ = arena.allocate<Scalar>(static_cast<std::size_t>(net.shape().output_dim) * cols * members);
-  const std::size_t scratch = static_cast<std::size_t>(net.max_width()) * cols;
+  d_out_ = arena.allocate<Scalar>(size_product(net.shape().output_dim, cols, members));
+  const std::size_t scratch = size_product(net.max_width(), cols);
   scratch_[0] = arena.allocate<Scalar>(scratch);
   scratch_[1] = arena.allocate<Scalar>(scratch);
   d_input_ = with_input_grad
-                 ? arena.allocate<Scalar>(static_cast<std::size_t>(net.shape().input_dim) * cols * members)
+                 ? arena.allocate<Scalar>(size_product(net.shape().input_dim, cols, members))
                  : nullptr;
   if (arena.exhausted()) {
     return Status::error(StatusCode::kOutOfMemory, "arena too small for MLP workspace (%zu bytes used of %zu)",
@@ -99,7 +100,7 @@ std::size_t MlpWorkspace::bytes_needed(const EnsembleMlp& net, int max_batch, bo
   Arena measure;
   MlpWorkspace ws;
   (void)ws.place(net, max_batch, with_input_grad, measure, one_member_at_a_time);
-  return measure.used();
+  return measure.overflowed() ? 0 : measure.used();
 }
 
 Scalar* MlpWorkspace::input_grad(int member) const {

@@ -27,7 +27,12 @@ Status write_spans_atomically(const char* path, const Span* spans, int count) {
   if (std::snprintf(temp, sizeof(temp), "%s.tmp", path) >= static_cast<int>(sizeof(temp))) {
     return Status::error(StatusCode::kInvalidArgument, "path too long: %s", path);
   }
-  const int fd = ::open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // A stale temporary (an earlier crash) is removed, and the new one is created,
+  // never opened: a link, FIFO or device left at that name is not written through.
+  if (::unlink(temp) != 0 && errno != ENOENT) {
+    return Status::error(StatusCode::kIoError, "cannot replace %s: %s", temp, std::strerror(errno));
+  }
+  const int fd = ::open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error(StatusCode::kIoError, "cannot create %s: %s", temp, std::strerror(errno));
   std::size_t written = 0;
   for (int i = 0; i < count; ++i) {

@@ -19,9 +19,9 @@ void shuffle(int* values, int n, Rng& rng) {
 }  // namespace
 
 Status GaussianEnsemble::validate(const EnsembleConfig& c) const {
-  if (c.obs_dim < 1 || c.act_dim < 1) {
-    return Status::error(StatusCode::kInvalidArgument, "ensemble obs_dim (%d) and act_dim (%d) must be >= 1",
-                         c.obs_dim, c.act_dim);
+  if (c.obs_dim < 1 || c.act_dim < 1 || c.obs_dim > EnsembleMlp::kMaxWidth || c.act_dim > EnsembleMlp::kMaxWidth) {
+    return Status::error(StatusCode::kInvalidArgument, "ensemble obs_dim (%d) and act_dim (%d) must be in [1, %d]",
+                         c.obs_dim, c.act_dim, EnsembleMlp::kMaxWidth);
   }
   if (c.elites < 1 || c.elites > c.members) {
     return Status::error(StatusCode::kInvalidArgument, "ensemble elites (%d) must be in [1, members = %d]",
@@ -57,7 +57,7 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
   const int in = input_dim();
   const int out = output_dim();
   const std::size_t start = arena.used();
-  param_count_ = net_.total_params() + 2 * static_cast<std::size_t>(out);
+  param_count_ = size_sum(net_.total_params(), 2 * static_cast<std::size_t>(out));
   params_ = arena.allocate<Scalar>(param_count_);
   grads_ = arena.allocate<Scalar>(param_count_);
   best_params_ = arena.allocate<Scalar>(net_.total_params());
@@ -69,15 +69,15 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
   USBPO_RETURN_IF_ERROR(train_ws_.place(net_, c.batch, false, arena));
   USBPO_RETURN_IF_ERROR(predict_ws_.place(net_, c.predict_chunk, false, arena, true));
   const std::size_t members = static_cast<std::size_t>(c.members);
-  batch_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.batch * members);
-  batch_targets_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.batch * members);
-  loss_scratch_ = arena.allocate<Scalar>(5 * static_cast<std::size_t>(out) * c.batch);
-  chunk_inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in) * c.predict_chunk);
-  chunk_logvar_ = arena.allocate<Scalar>(static_cast<std::size_t>(out) * c.predict_chunk);
+  batch_inputs_ = arena.allocate<Scalar>(size_product(in, c.batch, members));
+  batch_targets_ = arena.allocate<Scalar>(size_product(out, c.batch, members));
+  loss_scratch_ = arena.allocate<Scalar>(size_product(5, out, c.batch));
+  chunk_inputs_ = arena.allocate<Scalar>(size_product(in, c.predict_chunk));
+  chunk_logvar_ = arena.allocate<Scalar>(size_product(out, c.predict_chunk));
   chunk_index_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
   chosen_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
   order_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples));
-  bootstrap_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples) * members);
+  bootstrap_ = arena.allocate<int>(size_product(c.max_samples, members));
   holdout_mse_ = arena.allocate<Scalar>(members);
   best_mse_ = arena.allocate<Scalar>(members);
   elites_ = arena.allocate<int>(static_cast<std::size_t>(c.elites));
@@ -94,8 +94,22 @@ std::size_t GaussianEnsemble::bytes_needed(const EnsembleConfig& config) {
   GaussianEnsemble probe;
   if (!probe.validate(config).is_ok()) return 0;
   Arena measure;
-  (void)probe.place(config, measure);
+  if (!probe.place(config, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
+}
+
+Status GaussianEnsemble::check_config(const EnsembleConfig& config) {
+  GaussianEnsemble probe;
+  USBPO_RETURN_IF_ERROR(probe.validate(config));
+  Arena measure;
+  USBPO_RETURN_IF_ERROR(probe.place(config, measure));
+  if (measure.overflowed()) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "the ensemble (%d members, %d hidden layers of %d, batch %d, %d samples) needs more than "
+                         "%zu bytes (size overflow)", config.members, config.hidden_layers, config.hidden_width,
+                         config.batch, config.max_samples, static_cast<std::size_t>(SIZE_MAX));
+  }
+  return Status::ok();
 }
 
 Status GaussianEnsemble::init(const EnsembleConfig& config, Arena& arena, Rng& rng) {

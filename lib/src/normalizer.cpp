@@ -16,7 +16,9 @@ Status Normalizer::place(int dim, Arena& arena) {
   return Status::ok();
 }
 
-std::size_t Normalizer::bytes_needed(int dim) { return 3 * Arena::padded(sizeof(Scalar) * dim); }
+std::size_t Normalizer::bytes_needed(int dim) {
+  return 3 * Arena::padded(sizeof(Scalar) * static_cast<std::size_t>(dim < 0 ? 0 : dim));
+}
 
 void Normalizer::set_identity() {
   std::fill(mean_, mean_ + dim_, 0.0f);

@@ -9,7 +9,7 @@ Status PolicyMixture::place(const PolicyMixtureConfig& config, Arena& arena) {
     return Status::error(StatusCode::kInvalidArgument, "policy mixture needs alpha in (0, 1) and max_epochs >= 1");
   }
   config_ = config;
-  weights_ = arena.allocate<double>(2 * static_cast<std::size_t>(config.max_epochs));
+  weights_ = arena.allocate<double>(size_product(2, config.max_epochs));
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the policy mixture");
   clear();
   return Status::ok();
@@ -18,7 +18,7 @@ Status PolicyMixture::place(const PolicyMixtureConfig& config, Arena& arena) {
 std::size_t PolicyMixture::bytes_needed(const PolicyMixtureConfig& config) {
   PolicyMixture probe;
   Arena measure;
-  if (!probe.place(config, measure).is_ok()) return 0;
+  if (!probe.place(config, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
 }
 

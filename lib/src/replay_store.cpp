@@ -14,10 +14,10 @@ Status ReplayStore::place(const ReplayConfig& c, Arena& arena) {
   config_ = c;
   capacity_ = c.capacity;
   const std::size_t n = static_cast<std::size_t>(c.capacity);
-  obs_ = arena.allocate<Scalar>(n * c.obs_dim);
-  act_ = arena.allocate<Scalar>(n * c.act_dim);
+  obs_ = arena.allocate<Scalar>(size_product(n, c.obs_dim));
+  act_ = arena.allocate<Scalar>(size_product(n, c.act_dim));
   reward_ = arena.allocate<Scalar>(n);
-  next_obs_ = arena.allocate<Scalar>(n * c.obs_dim);
+  next_obs_ = arena.allocate<Scalar>(size_product(n, c.obs_dim));
   terminal_ = arena.allocate<std::uint8_t>(n);
   epoch_ = arena.allocate<std::int32_t>(n);
   epochs_ = arena.allocate<EpochRange>(static_cast<std::size_t>(c.max_epochs));
@@ -34,7 +34,7 @@ Status ReplayStore::place(const ReplayConfig& c, Arena& arena) {
 std::size_t ReplayStore::bytes_needed(const ReplayConfig& config) {
   ReplayStore probe;
   Arena measure;
-  if (!probe.place(config, measure).is_ok()) return 0;
+  if (!probe.place(config, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
 }
 

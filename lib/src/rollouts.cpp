@@ -19,9 +19,9 @@ Status Rollouts::place(int batch, int obs_dim, int act_dim, Arena& arena) {
   obs_dim_ = obs_dim;
   act_dim_ = act_dim;
   const std::size_t n = static_cast<std::size_t>(batch);
-  obs_ = arena.allocate<Scalar>(n * obs_dim);
-  act_ = arena.allocate<Scalar>(n * act_dim);
-  next_ = arena.allocate<Scalar>(n * obs_dim);
+  obs_ = arena.allocate<Scalar>(size_product(n, obs_dim));
+  act_ = arena.allocate<Scalar>(size_product(n, act_dim));
+  next_ = arena.allocate<Scalar>(size_product(n, obs_dim));
   reward_ = arena.allocate<Scalar>(n);
   done_ = arena.allocate<std::uint8_t>(n);
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for %d rollouts", batch);
@@ -31,7 +31,7 @@ Status Rollouts::place(int batch, int obs_dim, int act_dim, Arena& arena) {
 std::size_t Rollouts::bytes_needed(int batch, int obs_dim, int act_dim) {
   Rollouts probe;
   Arena measure;
-  if (!probe.place(batch, obs_dim, act_dim, measure).is_ok()) return 0;
+  if (!probe.place(batch, obs_dim, act_dim, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
 }
 

@@ -22,9 +22,9 @@ void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n,
 
 Status Sac::place(const SacConfig& c, Arena& arena) {
   config_ = c;
-  if (c.obs_dim < 1 || c.act_dim < 1) {
-    return Status::error(StatusCode::kInvalidArgument, "SAC obs_dim (%d) and act_dim (%d) must be >= 1", c.obs_dim,
-                         c.act_dim);
+  if (c.obs_dim < 1 || c.act_dim < 1 || c.obs_dim > EnsembleMlp::kMaxWidth || c.act_dim > EnsembleMlp::kMaxWidth) {
+    return Status::error(StatusCode::kInvalidArgument, "SAC obs_dim (%d) and act_dim (%d) must be in [1, %d]",
+                         c.obs_dim, c.act_dim, EnsembleMlp::kMaxWidth);
   }
   if (c.batch < 1) return Status::error(StatusCode::kInvalidArgument, "SAC batch must be >= 1, got %d", c.batch);
   if (!(c.gamma >= 0 && c.gamma <= 1) || !(c.tau >= 0 && c.tau <= 1) || !(c.initial_alpha > 0)) {
@@ -65,14 +65,14 @@ Status Sac::place(const SacConfig& c, Arena& arena) {
   USBPO_RETURN_IF_ERROR(critic_ws_.place(critic_net_, c.batch, true, arena));
   USBPO_RETURN_IF_ERROR(target_ws_.place(critic_net_, c.batch, false, arena));
   const std::size_t n = static_cast<std::size_t>(c.batch);
-  batch_.obs = arena.allocate<Scalar>(n * c.obs_dim);
-  batch_.act = arena.allocate<Scalar>(n * c.act_dim);
+  batch_.obs = arena.allocate<Scalar>(size_product(n, c.obs_dim));
+  batch_.act = arena.allocate<Scalar>(size_product(n, c.act_dim));
   batch_.reward = arena.allocate<Scalar>(n);
-  batch_.next_obs = arena.allocate<Scalar>(n * c.obs_dim);
+  batch_.next_obs = arena.allocate<Scalar>(size_product(n, c.obs_dim));
   batch_.not_done = arena.allocate<Scalar>(n);
-  critic_in_ = arena.allocate<Scalar>(n * (c.obs_dim + c.act_dim));
-  eps_ = arena.allocate<Scalar>(n * c.act_dim);
-  pi_act_ = arena.allocate<Scalar>(n * c.act_dim);
+  critic_in_ = arena.allocate<Scalar>(size_product(n, c.obs_dim + c.act_dim));
+  eps_ = arena.allocate<Scalar>(size_product(n, c.act_dim));
+  pi_act_ = arena.allocate<Scalar>(size_product(n, c.act_dim));
   log_pi_ = arena.allocate<Scalar>(n);
   target_y_ = arena.allocate<Scalar>(n);
   argmin_ = arena.allocate<int>(n);
@@ -86,14 +86,20 @@ Status Sac::place(const SacConfig& c, Arena& arena) {
 std::size_t Sac::bytes_needed(const SacConfig& config) {
   Sac probe;
   Arena measure;
-  if (!probe.place(config, measure).is_ok()) return 0;
+  if (!probe.place(config, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
 }
 
 Status Sac::check_config(const SacConfig& config) {
   Sac probe;
   Arena measure;
-  return probe.place(config, measure);
+  USBPO_RETURN_IF_ERROR(probe.place(config, measure));
+  if (measure.overflowed()) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "SAC with %d hidden layers of %d and batch %d needs more than %zu bytes (size overflow)",
+                         config.hidden_layers, config.hidden_width, config.batch, static_cast<std::size_t>(SIZE_MAX));
+  }
+  return Status::ok();
 }
 
 Status Sac::init(const SacConfig& config, Arena& arena, Rng& rng) {

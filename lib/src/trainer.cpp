@@ -109,40 +109,50 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   model_slots_ = arena.allocate<int>(static_cast<std::size_t>(replay.capacity));
   // Rollout starts, phase-2 batches and elite checks share this scratch.
   start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max({c.rollout_batch, c.w2.batch, 5000})));
-  w2_obs_ = arena.allocate<Scalar>(w2_batch * obs_dim);
-  w2_act_ = arena.allocate<Scalar>(w2_batch * act_dim);
-  val_obs_ = arena.allocate<Scalar>(w2_batch * obs_dim);
-  val_act_ = arena.allocate<Scalar>(w2_batch * act_dim);
+  w2_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
+  w2_act_ = arena.allocate<Scalar>(size_product(w2_batch, act_dim));
+  val_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
+  val_act_ = arena.allocate<Scalar>(size_product(w2_batch, act_dim));
   val_k1_ = arena.allocate<int>(w2_batch);
   val_k2_ = arena.allocate<int>(w2_batch);
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the model-based trainer");
   return Status::ok();
 }
 
-Status Trainer::check_config(const TrainerConfig& config, const Env& env) {
+Status Trainer::measure(const TrainerConfig& config, const Env& env, std::size_t* bytes) {
+  *bytes = 0;
   Trainer probe;
   Arena measure;
   USBPO_RETURN_IF_ERROR(probe.place(config, env.obs_dim(), env.act_dim(), env.state_size(), measure));
+  // Each part is checked before its size is used, so a size of 0 can only be an overflow.
   USBPO_RETURN_IF_ERROR(Sac::check_config(probe.config_.sac));
-  if (uses_model(config.algorithm)) USBPO_RETURN_IF_ERROR(GaussianEnsemble::check_config(probe.config_.model));
-  // Every model-based trainer holds the phase-2 state (the backup M1), so check it for all.
-  if (uses_model(config.algorithm)) USBPO_RETURN_IF_ERROR(W2FineTune::check_config(probe.config_.w2, probe.config_.model));
+  std::size_t total = measure.overflowed() ? SIZE_MAX : size_sum(measure.used(), Sac::bytes_needed(probe.config_.sac));
+  if (uses_model(config.algorithm)) {
+    USBPO_RETURN_IF_ERROR(GaussianEnsemble::check_config(probe.config_.model));
+    // Every model-based trainer holds the phase-2 state (the backup M1), so check it for all.
+    USBPO_RETURN_IF_ERROR(W2FineTune::check_config(probe.config_.w2, probe.config_.model));
+    total = size_sum(total, GaussianEnsemble::bytes_needed(probe.config_.model));
+    total = size_sum(total, W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model));
+  }
+  if (total == SIZE_MAX) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "the trainer's stores and buffers (replay capacity %d, model store %d) need more than %zu "
+                         "bytes (size overflow)", real_store_capacity(config),
+                         uses_model(config.algorithm) ? model_store_capacity(config) : 0,
+                         static_cast<std::size_t>(SIZE_MAX));
+  }
+  *bytes = total;
   return Status::ok();
 }
 
+Status Trainer::check_config(const TrainerConfig& config, const Env& env) {
+  std::size_t bytes = 0;
+  return measure(config, env, &bytes);
+}
+
 std::size_t Trainer::bytes_needed(const TrainerConfig& config, const Env& env) {
-  Trainer probe;
-  Arena measure;
-  if (!probe.place(config, env.obs_dim(), env.act_dim(), env.state_size(), measure).is_ok()) return 0;
-  std::size_t bytes = measure.used() + Sac::bytes_needed(probe.config_.sac);
-  if (uses_model(config.algorithm)) {
-    const std::size_t model = GaussianEnsemble::bytes_needed(probe.config_.model);
-    if (model == 0) return 0;
-    const std::size_t w2 = W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model);
-    if (w2 == 0) return 0;
-    bytes += model + w2;
-  }
-  return bytes;
+  std::size_t bytes = 0;
+  return measure(config, env, &bytes).is_ok() ? bytes : 0;
 }
 
 Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena) {

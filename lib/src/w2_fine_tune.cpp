@@ -35,6 +35,10 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
     return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 with neither the shift nor the bias term");
   }
   if (m.members < 2) return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2 needs >= 2 members");
+  if (m.obs_dim < 1 || m.act_dim < 1 || m.obs_dim > EnsembleMlp::kMaxWidth || m.act_dim > EnsembleMlp::kMaxWidth) {
+    return Status::error(StatusCode::kInvalidArgument, "USB-PO phase 2: obs_dim (%d) and act_dim (%d) must be in "
+                         "[1, %d]", m.obs_dim, m.act_dim, EnsembleMlp::kMaxWidth);
+  }
   MlpShape shape;  // the Gaussian ensemble's network (see GaussianEnsemble::place)
   shape.members = m.members;
   shape.input_dim = m.obs_dim + m.act_dim;
@@ -50,21 +54,21 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
   in_ = m.obs_dim + m.act_dim;
   obs_dim_ = m.obs_dim;
   act_dim_ = m.act_dim;
-  param_count_ = net.total_params() + 2 * static_cast<std::size_t>(out_);
+  param_count_ = size_sum(net.total_params(), 2 * static_cast<std::size_t>(out_));
   AdamConfig adam;
   adam.learning_rate = c.learning_rate;
   USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, arena));
   USBPO_RETURN_IF_ERROR(ws_.place(net, c.batch, false, arena));
   const std::size_t n = static_cast<std::size_t>(c.batch);
-  const std::size_t block = static_cast<std::size_t>(members_) * out_ * n;
+  const std::size_t block = size_product(members_, out_, n);
   m1_params_ = arena.allocate<Scalar>(param_count_);
   m1_mean_ = arena.allocate<Scalar>(in_);
   m1_std_ = arena.allocate<Scalar>(in_);
   best_ = arena.allocate<Scalar>(param_count_);
   grads_ = arena.allocate<Scalar>(param_count_);
-  inputs_ = arena.allocate<Scalar>(static_cast<std::size_t>(in_) * n);
-  p_mu_ = arena.allocate<Scalar>(static_cast<std::size_t>(out_) * n);
-  p_sd_ = arena.allocate<Scalar>(static_cast<std::size_t>(out_) * n);
+  inputs_ = arena.allocate<Scalar>(size_product(in_, n));
+  p_mu_ = arena.allocate<Scalar>(size_product(out_, n));
+  p_sd_ = arena.allocate<Scalar>(size_product(out_, n));
   lv_ = arena.allocate<Scalar>(block);
   sd_ = arena.allocate<Scalar>(block);
   d_mu_ = arena.allocate<Scalar>(block);
@@ -78,13 +82,19 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
 Status W2FineTune::check_config(const W2FineTuneConfig& config, const EnsembleConfig& model) {
   W2FineTune probe;
   Arena measure;
-  return probe.place(config, model, measure);
+  USBPO_RETURN_IF_ERROR(probe.place(config, model, measure));
+  if (measure.overflowed()) {
+    return Status::error(StatusCode::kInvalidArgument,
+                         "USB-PO phase 2 with batch %d needs more than %zu bytes (size overflow)", config.batch,
+                         static_cast<std::size_t>(SIZE_MAX));
+  }
+  return Status::ok();
 }
 
 std::size_t W2FineTune::bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model) {
   W2FineTune probe;
   Arena measure;
-  if (!probe.place(config, model, measure).is_ok()) return 0;
+  if (!probe.place(config, model, measure).is_ok() || measure.overflowed()) return 0;
   return measure.used();
 }
 

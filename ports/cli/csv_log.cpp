@@ -7,8 +7,29 @@
 #include <fstream>
 #include <sstream>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace usbpo::cli {
 namespace {
+
+// Add the first `bytes` bytes of a file to a hash; false when it is shorter or unreadable.
+bool hash_prefix(const std::string& path, std::int64_t bytes, XXH3_state_t* state) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return false;
+  unsigned char chunk[65536];
+  std::int64_t left = bytes;
+  while (left > 0) {
+    const std::size_t want = left < static_cast<std::int64_t>(sizeof(chunk)) ? static_cast<std::size_t>(left)
+                                                                              : sizeof(chunk);
+    const std::size_t got = std::fread(chunk, 1, want, file);
+    if (got == 0) break;
+    XXH3_64bits_update(state, chunk, got);
+    left -= static_cast<std::int64_t>(got);
+  }
+  std::fclose(file);
+  return left == 0;
+}
 
 std::string quote(const std::string& cell) {
   if (cell.find_first_of(",\"\n\r") == std::string::npos) return cell;
@@ -53,9 +74,39 @@ std::string join(const std::vector<std::string>& cells) {
 
 }  // namespace
 
+struct CsvLog::HashState {
+  XXH3_state_t state;
+};
+
+bool hash_file_prefix(const std::string& path, std::int64_t bytes, std::uint64_t* hash) {
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  XXH3_64bits_reset(&state);
+  if (!hash_prefix(path, bytes, &state)) return false;
+  *hash = XXH3_64bits_digest(&state);
+  return true;
+}
+
+CsvLog::CsvLog() : hash_(new HashState) {
+  XXH3_INITSTATE(&hash_->state);
+  XXH3_64bits_reset(&hash_->state);
+}
+
+CsvLog::~CsvLog() { close(); }
+
+void CsvLog::write_line(const std::string& line) {
+  const std::string text = line + "\n";
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0) ok_ = false;
+  XXH3_64bits_update(&hash_->state, text.data(), text.size());
+}
+
+std::uint64_t CsvLog::content_hash() const { return XXH3_64bits_digest(&hash_->state); }
+
 bool CsvLog::open(const std::string& path, const std::vector<std::string>& columns, bool append,
                   std::string* error) {
   close();
+  ok_ = true;
+  XXH3_64bits_reset(&hash_->state);
   const std::string header = join(columns);
   bool keep = false;
   if (append) {
@@ -77,10 +128,12 @@ bool CsvLog::open(const std::string& path, const std::vector<std::string>& colum
   }
   std::fseek(file_, 0, SEEK_END);  // so that position() counts the kept rows
   columns_ = columns.size();
-  if (!keep) {
-    std::fprintf(file_, "%s\n", header.c_str());
-    std::fflush(file_);
+  if (keep && !hash_prefix(path, position(), &hash_->state)) {
+    *error = "cannot read " + path + " back";
+    close();
+    return false;
   }
+  if (!keep) write_line(header);
   return true;
 }
 
@@ -101,13 +154,12 @@ bool CsvLog::row(const std::vector<double>& values) {
 
 bool CsvLog::row_text(const std::vector<std::string>& values) {
   if (!file_ || values.size() != columns_) return false;
-  std::fprintf(file_, "%s\n", join(values).c_str());
-  std::fflush(file_);
-  return true;
+  write_line(join(values));
+  return ok_;
 }
 
 void CsvLog::close() {
-  if (file_) std::fclose(file_);
+  if (file_ && std::fclose(file_) != 0) ok_ = false;
   file_ = nullptr;
 }
 

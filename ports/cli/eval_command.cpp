@@ -1,5 +1,6 @@
 // `usbpo eval`: run a policy file for N deterministic episodes.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -28,14 +29,13 @@ int eval_command(int argc, char** argv) {
   const std::string policy_path = args.get("policy", "");
   std::string env_name = args.get("env", "");
   const std::string mjcf_path = args.get("mjcf", "");
-  const std::int64_t episodes = args.get_int("episodes", 10);
-  const std::uint64_t seed = static_cast<std::uint64_t>(args.get_int("seed", 1000));
-  if (!args.error().empty() || !args.check_all_used(&error) || policy_path.empty() || episodes < 1) {
+  const std::int64_t episodes = args.get_int("episodes", 10, 1, INT32_MAX);
+  const std::uint64_t seed = args.get_uint64("seed", 1000);
+  if (!args.error().empty() || !args.check_all_used(&error) || policy_path.empty()) {
     std::fprintf(stderr, "usbpo eval: %s\n",
                  !args.error().empty() ? args.error().c_str()
                  : !error.empty()      ? error.c_str()
-                 : policy_path.empty() ? "--policy FILE is required"
-                                       : "--episodes must be >= 1");
+                                       : "--policy FILE is required");
     return 2;
   }
   std::vector<unsigned char> blob;

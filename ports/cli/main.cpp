@@ -1,6 +1,8 @@
 // usbpo: train, evaluate and benchmark model-based RL policies.
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 
 #include "commands.hpp"
 
@@ -14,12 +16,15 @@ void print_usage() {
                "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
                "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
+               "  report DIR... [--out REPORT_DIR] [--at 20000,40000]         statistics over seeds, tables, curves\n"
                "Run `usbpo <command> --help` for the options of one command.\n");
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     print_usage();
     return argc < 2 ? 2 : 0;
@@ -29,7 +34,23 @@ int main(int argc, char** argv) {
   if (!std::strcmp(command, "bench")) return usbpo::cli::bench_command(argc, argv);
   if (!std::strcmp(command, "eval")) return usbpo::cli::eval_command(argc, argv);
   if (!std::strcmp(command, "export")) return usbpo::cli::export_command(argc, argv);
+  if (!std::strcmp(command, "report")) return usbpo::cli::report_command(argc, argv);
   std::fprintf(stderr, "usbpo: unknown command '%s'\n", command);
   print_usage();
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Sizes are checked before anything large is allocated; this is the last
+  // guard, so that no command ends in an abort.
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "usbpo: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "usbpo: %s\n", e.what());
+  }
+  return 1;
 }

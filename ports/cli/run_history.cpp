@@ -1,7 +1,6 @@
 #include "run_history.hpp"
 
 #include <cmath>
-#include <cstdio>
 
 #include "csv_log.hpp"
 #include "svg_plot.hpp"
@@ -65,7 +64,8 @@ bool RunHistory::load_log(const std::string& path, std::string* error) {
   return true;
 }
 
-void RunHistory::write_learning_curve(const std::string& path, const std::string& title, double paper) const {
+bool RunHistory::write_learning_curve(const std::string& path, const std::string& title, double paper,
+                                      std::string* error) const {
   PlotSpec spec;
   spec.title = title;
   spec.x_label = "env steps";
@@ -82,11 +82,11 @@ void RunHistory::write_learning_curve(const std::string& path, const std::string
   eval.markers = true;
   spec.series = {train, eval};
   if (std::isfinite(paper)) spec.lines.push_back({paper, "paper", "#d62728"});
-  std::string error;
-  if (!write_svg_plot(path, spec, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
+  return write_svg_plot(path, spec, error);
 }
 
-void RunHistory::write_model_plot(const std::string& path, const std::string& title, bool phase_two) const {
+bool RunHistory::write_model_plot(const std::string& path, const std::string& title, bool phase_two,
+                                  std::string* error) const {
   auto panel = [&](const char* name, std::vector<PlotSeries> series) {
     PlotSpec spec;
     spec.title = name;
@@ -105,8 +105,7 @@ void RunHistory::write_model_plot(const std::string& path, const std::string& ti
     panels.push_back(panel("model shift W2(M1, M2)", {{"shift", x, shift, "#2ca02c", false, true}}));
     panels.push_back(panel("model bias (ensemble W2)", {{"bias", x, bias, "#9467bd", false, true}}));
   }
-  std::string error;
-  if (!write_svg_panels(path, title, panels, 2, &error)) std::fprintf(stderr, "\nwarning: %s\n", error.c_str());
+  return write_svg_panels(path, title, panels, 2, error);
 }
 
 }  // namespace usbpo::cli

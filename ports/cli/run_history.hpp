@@ -24,9 +24,11 @@ struct RunHistory {
   bool load_log(const std::string& path, std::string* error);
 
   // Eval return vs env steps, with the paper's final value dashed when finite.
-  void write_learning_curve(const std::string& path, const std::string& title, double paper) const;
+  // Written atomically; false with *error when it could not be.
+  bool write_learning_curve(const std::string& path, const std::string& title, double paper,
+                            std::string* error) const;
   // 2x2 panels: holdout MSE; with phase 2 also J before/after, shift, bias.
-  void write_model_plot(const std::string& path, const std::string& title, bool phase_two) const;
+  bool write_model_plot(const std::string& path, const std::string& title, bool phase_two, std::string* error) const;
 };
 
 }  // namespace usbpo::cli

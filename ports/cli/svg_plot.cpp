@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "usbpo/file_io.hpp"
+
 namespace usbpo::cli {
 namespace {
 
@@ -38,15 +40,17 @@ void render_chart(std::ostringstream& svg, const PlotSpec& spec, double ox, doub
   const double left = 70, right = 20, top = spec.title.empty() ? 20 : 40, bottom = 50;
   const double pw = w - left - right, ph = h - top - bottom;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  for (const PlotSeries& s : spec.series) {
-    for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
-      y0 = std::min(y0, s.y[i]);
-      y1 = std::max(y1, s.y[i]);
+  auto extend = [&](const std::vector<double>& xs, const std::vector<double>& ys) {
+    for (std::size_t i = 0; i < std::min(xs.size(), ys.size()); ++i) {
+      if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+      x0 = std::min(x0, xs[i]);
+      x1 = std::max(x1, xs[i]);
+      y0 = std::min(y0, ys[i]);
+      y1 = std::max(y1, ys[i]);
     }
-  }
+  };
+  for (const PlotSeries& s : spec.series) extend(s.x, s.y);
+  for (const PlotBand& b : spec.bands) extend(b.x, b.low), extend(b.x, b.high);
   const bool empty = !std::isfinite(x0);
   for (const PlotLine& l : spec.lines) {
     if (!std::isfinite(l.y)) continue;
@@ -93,11 +97,11 @@ void render_chart(std::ostringstream& svg, const PlotSpec& spec, double ox, doub
         << "\" text-anchor=\"middle\" font-size=\"14\" fill=\"#888\">no data yet</text>\n";
   }
   int legend_row = 0, palette = 0;
-  auto legend = [&](const std::string& label, const std::string& color, bool dashed) {
+  auto legend = [&](const std::string& label, const std::string& color, const char* dash) {
     const double ly = oy + top + 14 + 16 * legend_row++;
     svg << "<line x1=\"" << number(ox + left + 10) << "\" y1=\"" << number(ly - 4) << "\" x2=\""
         << number(ox + left + 34) << "\" y2=\"" << number(ly - 4) << "\" stroke=\"" << color
-        << "\" stroke-width=\"2\"" << (dashed ? " stroke-dasharray=\"6,4\"" : "") << "/>\n";
+        << "\" stroke-width=\"2\"" << dash << "/>\n";
     svg << "<text x=\"" << number(ox + left + 40) << "\" y=\"" << number(ly) << "\" font-size=\"12\">"
         << escape(label) << "</text>\n";
   };
@@ -109,8 +113,32 @@ void render_chart(std::ostringstream& svg, const PlotSpec& spec, double ox, doub
     svg << "<text x=\"" << number(px(x1) - 4) << "\" y=\"" << number(py(l.y) - 4)
         << "\" text-anchor=\"end\" font-size=\"12\" fill=\"" << color << "\">" << escape(l.label) << "</text>\n";
   }
+  for (const PlotBand& b : spec.bands) {
+    // One closed polygon per run of finite points: along the top, back along the bottom.
+    const std::string color = b.color.empty() ? "#888888" : b.color;
+    std::size_t i = 0;
+    const std::size_t n = std::min(b.x.size(), std::min(b.low.size(), b.high.size()));
+    while (i < n) {
+      auto finite = [&](std::size_t k) {
+        return std::isfinite(b.x[k]) && std::isfinite(b.low[k]) && std::isfinite(b.high[k]);
+      };
+      if (!finite(i)) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i;
+      while (end < n && finite(end)) ++end;
+      std::string points;
+      for (std::size_t k = i; k < end; ++k) points += number(px(b.x[k])) + "," + number(py(b.high[k])) + " ";
+      for (std::size_t k = end; k-- > i;) points += number(px(b.x[k])) + "," + number(py(b.low[k])) + " ";
+      svg << "<polygon points=\"" << points.substr(0, points.size() - 1) << "\" fill=\"" << color
+          << "\" fill-opacity=\"" << b.opacity << "\" stroke=\"none\"/>\n";
+      i = end;
+    }
+  }
   for (const PlotSeries& s : spec.series) {
     const std::string color = s.color.empty() ? kPalette[palette++ % 7] : s.color;
+    const char* dash = s.dotted ? " stroke-dasharray=\"2,3\"" : (s.dashed ? " stroke-dasharray=\"6,4\"" : "");
     std::string path;
     bool pen_down = false;
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
@@ -127,26 +155,16 @@ void render_chart(std::ostringstream& svg, const PlotSpec& spec, double ox, doub
     }
     if (!path.empty()) {
       svg << "<path d=\"" << path.substr(1) << "\" fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.6\""
-          << (s.dashed ? " stroke-dasharray=\"6,4\"" : "") << "/>\n";
+          << dash << "/>\n";
     }
-    if (!s.label.empty()) legend(s.label, color, s.dashed);
+    if (!s.label.empty()) legend(s.label, color, dash);
   }
 }
 
 bool write_text(const std::string& path, const std::string& text, std::string* error) {
-  const std::string temp = path + ".tmp";
-  std::FILE* file = std::fopen(temp.c_str(), "w");
-  if (!file) {
-    *error = "cannot write " + temp + ": " + std::strerror(errno);
-    return false;
-  }
-  const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (std::fclose(file) != 0 || !ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
-    std::remove(temp.c_str());
-    return false;
-  }
-  return true;
+  const Status s = write_file_atomically(path.c_str(), text.data(), text.size());
+  if (!s.is_ok()) *error = s.message();
+  return s.is_ok();
 }
 
 }  // namespace

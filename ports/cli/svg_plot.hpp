@@ -13,6 +13,15 @@ struct PlotSeries {
   std::string color;   // empty: next colour of the palette
   bool dashed = false;
   bool markers = false;
+  bool dotted = false;  // drawn dotted (e.g. a published curve read off a figure)
+};
+
+// A shaded band between two curves (e.g. min-max over seeds), drawn under the
+// series; NaN or infinite points leave a gap.
+struct PlotBand {
+  std::vector<double> x, low, high;
+  std::string color;
+  double opacity = 0.18;
 };
 
 // A horizontal reference line (e.g. a paper's final return), drawn dashed.
@@ -26,6 +35,7 @@ struct PlotSpec {
   std::string title, x_label, y_label;
   std::vector<PlotSeries> series;
   std::vector<PlotLine> lines;
+  std::vector<PlotBand> bands;
   int width = 800;
   int height = 480;
 };

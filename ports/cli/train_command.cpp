@@ -1,15 +1,18 @@
 // `usbpo train`: run a Trainer with a progress bar, a CSV log, the plots, the
 // policy file and a checkpoint every N steps; `--resume DIR` continues a run
 // from its checkpoint bit for bit, and Ctrl-C writes a final checkpoint.
+//
+// Exit status: 0 done; 2 refused before the run started (options, memory,
+// paths, the directory's lock or an earlier run in it); 1 a failure during or
+// after the run, including any file asked for that was not written; 130
+// interrupted (SIGINT or SIGTERM) with every file written.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -17,8 +20,11 @@
 #include "csv_log.hpp"
 #include "env_factory.hpp"
 #include "progress_bar.hpp"
+#include "resume_log.hpp"
+#include "run_directory.hpp"
 #include "run_history.hpp"
 #include "run_record.hpp"
+#include "run_setup.hpp"
 #include "task_defaults.hpp"
 #include "timing.hpp"
 #include "train_options.hpp"
@@ -33,45 +39,17 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
 
-const char kCheckpointName[] = "checkpoint.usbpo-ckpt";
-
-bool make_directories(const std::string& path, std::string* error) {
-  std::string partial;
-  for (std::size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-        *error = "cannot create directory " + partial + ": " + std::strerror(errno);
-        return false;
-      }
-    }
-    if (i < path.size()) partial += path[i];
-  }
-  return true;
-}
-
 std::string format(const char* fmt, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), fmt, value);
   return buffer;
 }
 
-// The options of a resumed run: those saved in the checkpoint, with --steps
-// and --checkpoint-every replaced when given now. Other options cannot change.
-bool resume_options(const std::vector<std::string>& given, const std::string& dir, CheckpointFile* checkpoint,
-                    RunRecord* record, TrainOptions* options, std::string* error) {
-  std::vector<std::string> overrides;
-  for (std::size_t i = 0; i < given.size(); i += 2) {
-    const std::string& key = given[i];
-    if (key == "--resume") continue;
-    if ((key != "--steps" && key != "--checkpoint-every") || i + 1 >= given.size()) {
-      *error = "with --resume only --steps and --checkpoint-every may be given (the rest comes from the checkpoint), "
-               "not " + key;
-      return false;
-    }
-    overrides.push_back(key.substr(2));
-    overrides.push_back(given[i + 1]);
-  }
-  const std::string path = dir + "/" + kCheckpointName;
+// The options of a resumed run: those saved in the checkpoint, with the
+// resume options (--steps, --checkpoint-every, --max-memory) given now.
+bool resume_options(const ResumeRequest& request, CheckpointFile* checkpoint, RunRecord* record,
+                    TrainOptions* options, std::string* error) {
+  const std::string path = request.dir + "/" + kCheckpointFile;
   Status s = checkpoint->read(path.c_str());
   if (!s.is_ok()) {
     *error = s.message();
@@ -79,80 +57,117 @@ bool resume_options(const std::vector<std::string>& given, const std::string& di
   }
   if (!decode_run_record(checkpoint->host_data(), checkpoint->host_size(), record, error)) return false;
   std::vector<std::string> args = record->args;
-  for (std::size_t i = 0; i < overrides.size(); i += 2) set_option(&args, overrides[i], overrides[i + 1]);
-  set_option(&args, "out", dir);
+  for (std::size_t i = 0; i + 1 < request.overrides.size(); i += 2) {
+    set_option(&args, request.overrides[i], request.overrides[i + 1]);
+  }
+  set_option(&args, "out", request.dir);
   return parse_train_options(args, options, error);
 }
+
+// A fresh run from a dataset: verify it now, and record its size among the
+// run's options (stores and exploration depend on it; a resume reads it there).
+bool read_init_dataset(TrainOptions* o, std::vector<unsigned char>* dataset, std::string* error) {
+  DatasetInfo info;
+  Status s = read_file(o->init_dataset.c_str(), dataset);
+  if (s.is_ok()) s = inspect_dataset(dataset->data(), dataset->size(), &info);
+  if (s.is_ok() && o->env_name != info.env_name) {
+    s = Status::error(StatusCode::kDimensionMismatch, "%s was recorded on '%s', not '%s'", o->init_dataset.c_str(),
+                      info.env_name, o->env_name.c_str());
+  }
+  if (!s.is_ok()) {
+    *error = std::string("--init-dataset: ") + s.message();
+    return false;
+  }
+  std::vector<std::string> with_count = o->args;
+  set_option(&with_count, "init-dataset-transitions", std::to_string(info.count));
+  const bool overwrite = o->overwrite;
+  const std::uint64_t max_memory = o->max_memory;
+  if (!parse_train_options(with_count, o, error)) return false;
+  o->overwrite = overwrite;  // options of this invocation only, not among o->args
+  o->max_memory = max_memory;
+  return true;
+}
+
+// One output of the run: whether its last write succeeded, and why not.
+struct Output {
+  std::string label, path;
+  bool written = false;
+  std::string error;
+};
 
 }  // namespace
 
 int train_command(int argc, char** argv) {
   std::vector<std::string> given(argv + 2, argv + argc);
+  std::string command = "usbpo train";
   for (const std::string& a : given) {
     if (a == "--help" || a == "-h") {
       print_train_usage();
       return 0;
     }
+    command += " " + a;
   }
-  std::string resume_dir;
-  for (std::size_t i = 0; i + 1 < given.size(); ++i) {
-    if (given[i] == "--resume") resume_dir = given[i + 1];
+  auto refuse = [](const std::string& message) {
+    std::fprintf(stderr, "usbpo train: %s\n", message.c_str());
+    return 2;
+  };
+  std::string error;
+  ResumeRequest resume;
+  if (!read_resume_request(given, &resume, &error)) {
+    print_train_usage();
+    return refuse(error);
   }
+  const bool resuming = resume.active;
   TrainOptions o;
   CheckpointFile checkpoint;
   RunRecord record;
-  std::string error;
-  const bool resuming = !resume_dir.empty();
-  const bool parsed = resuming ? resume_options(given, resume_dir, &checkpoint, &record, &o, &error)
-                               : parse_train_options(given, &o, &error);
-  if (!parsed) {
-    std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
-    if (!resuming) print_train_usage();
-    return 2;
+  RunLock lock;
+  ResumeLogPlan log_plan;
+  if (resuming) {
+    // The lock comes first: nothing of the run is read while another process may be writing it.
+    struct stat info;
+    if (::stat(resume.dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return refuse("--resume " + resume.dir + ": no such run directory");
+    }
+    if (!lock.acquire(resume.dir, command, &error)) return refuse(error);
+    if (!resume_options(resume, &checkpoint, &record, &o, &error)) return refuse(error);
+    if (o.steps < checkpoint.env_steps()) {
+      return refuse("--steps " + std::to_string(o.steps) + " is below the checkpoint's env step " +
+                    std::to_string(checkpoint.env_steps()) + "; a resumed run can only go on");
+    }
+    if (!plan_resume_log(o.out + "/" + kLogFile, record, checkpoint.env_steps(), &log_plan, &error)) {
+      return refuse("cannot resume: " + error);
+    }
+  } else if (!parse_train_options(given, &o, &error)) {
+    print_train_usage();
+    return refuse(error);
   }
-  // A fresh run from a dataset: verify it now, and record its size among the
-  // run's options (stores and exploration depend on it; a resume reads it there).
   std::vector<unsigned char> dataset;
-  if (!resuming && !o.init_dataset.empty()) {
-    DatasetInfo info;
-    Status s = read_file(o.init_dataset.c_str(), &dataset);
-    if (s.is_ok()) s = inspect_dataset(dataset.data(), dataset.size(), &info);
-    if (s.is_ok() && o.env_name != info.env_name) {
-      s = Status::error(StatusCode::kDimensionMismatch, "%s was recorded on '%s', not '%s'", o.init_dataset.c_str(),
-                        info.env_name, o.env_name.c_str());
-    }
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "usbpo train: --init-dataset: %s\n", s.message());
-      return 2;
-    }
-    std::vector<std::string> with_count = o.args;
-    set_option(&with_count, "init-dataset-transitions", std::to_string(info.count));
-    if (!parse_train_options(with_count, &o, &error)) {
-      std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
-      return 2;
-    }
-  }
+  if (!resuming && !o.init_dataset.empty() && !read_init_dataset(&o, &dataset, &error)) return refuse(error);
   TrainerConfig& config = o.config;
   config.clock = now_seconds;
 
   std::unique_ptr<Env> env, eval_env;
   Status status = make_env(o.env_name, &env, o.mjcf_path);
   if (status.is_ok()) status = make_env(o.env_name, &eval_env, o.mjcf_path);
-  if (!status.is_ok()) {
-    std::fprintf(stderr, "usbpo train: %s\n", status.message());
-    return 2;
-  }
-  if (!make_directories(o.out, &error)) {
-    std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
-    return 1;
-  }
-  // The one allocation of the run: everything the trainer needs, sized up front.
+  if (!status.is_ok()) return refuse(status.message());
+  // The one allocation of the run: everything the trainer needs, sized and
+  // checked against the memory there is before anything is allocated.
   const std::size_t bytes = Trainer::bytes_needed(config, *env);
   if (bytes == 0) {
-    std::fprintf(stderr, "usbpo train: invalid configuration: %s\n", Trainer::check_config(config, *env).message());
-    return 2;
+    return refuse(std::string("invalid configuration: ") + Trainer::check_config(config, *env).message());
   }
-  std::vector<unsigned char> memory(bytes);
+  if (!check_run_memory(o, bytes, &error)) return refuse(error);
+  if (!resuming && !prepare_fresh_directory(o, command, &lock, &error)) return refuse(error);
+  if (!check_run_outputs(o, &error) || !check_dataset_output(o, &error)) return refuse(error);
+
+  std::vector<unsigned char> memory;
+  try {
+    memory.resize(bytes);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "usbpo train: cannot allocate %zu bytes for the trainer: out of memory\n", bytes);
+    return 1;
+  }
   Arena arena(memory.data(), memory.size());
   Trainer trainer;
   status = trainer.init(config, *env, *eval_env, arena);
@@ -166,26 +181,23 @@ int train_command(int argc, char** argv) {
     }
     dataset = std::vector<unsigned char>();
   }
-  if (!status.is_ok()) {
-    std::fprintf(stderr, "usbpo train: %s\n", status.message());
-    return 2;
-  }
+  if (!status.is_ok()) return refuse(status.message());
   checkpoint = CheckpointFile();  // its memory is no longer needed
 
-  const std::string log_path = o.out + "/log.csv";
-  const std::string checkpoint_path = o.out + "/" + kCheckpointName;
+  const std::string log_path = o.out + "/" + kLogFile;
+  const std::string checkpoint_path = o.out + "/" + kCheckpointFile;
   RunHistory history;
   if (resuming) {
-    // The log continues where the checkpoint's state was; later rows are dropped.
-    if (::truncate(log_path.c_str(), static_cast<off_t>(record.log_bytes)) != 0 ||
-        !history.load_log(log_path, &error)) {
-      std::fprintf(stderr, "usbpo train: cannot continue %s: %s\n", log_path.c_str(),
-                   error.empty() ? std::strerror(errno) : error.c_str());
+    // The log continues where the checkpoint's state was (plan_resume_log checked it).
+    if (!log_plan.note.empty()) std::fprintf(stderr, "usbpo train: %s\n", log_plan.note.c_str());
+    if (!apply_resume_log(log_path, log_plan, &error) ||
+        (!log_plan.start_new && !history.load_log(log_path, &error))) {
+      std::fprintf(stderr, "usbpo train: cannot continue %s: %s\n", log_path.c_str(), error.c_str());
       return 1;
     }
   }
   CsvLog log;
-  if (!log.open(log_path, log_columns(), resuming, &error)) {
+  if (!log.open(log_path, log_columns(), resuming && !log_plan.start_new, &error)) {
     std::fprintf(stderr, "usbpo train: %s\n", error.c_str());
     return 1;
   }
@@ -198,30 +210,54 @@ int train_command(int argc, char** argv) {
   std::signal(SIGTERM, on_interrupt);
 
   const double paper = paper_final_return(o.env_name, o.algorithm);
-  const std::string policy_path = o.out + "/policy.usbpo";
-  const std::string plot_path = o.out + "/learning_curve.svg";
-  const std::string model_plot_path = o.out + "/model_diagnostics.svg";
+  Output policy{"policy", o.out + "/" + kPolicyFile, false, ""};
+  Output curve{"learning curve", o.out + "/" + kLearningCurveFile, false, ""};
+  Output model_plot{"model diagnostics", o.out + "/" + kModelPlotFile, false, ""};
   const std::string title = o.env_name + " - " + o.algo_name + " (seed " + std::to_string(config.seed) + ")";
+  const std::string model_title = o.env_name + " - " + o.algo_name + ": model diagnostics";
   double last_eval = history.eval_returns.empty() ? NAN : history.eval_returns.back();
   ProgressBar bar(steps);
   const double start = now_seconds();
   TrainerProgress progress = trainer.progress();
   const double wall_before = history.last_wall_s;
+  // The env step the newest good checkpoint holds (-1: none yet).
+  std::int64_t checkpoint_step = resuming ? progress.env_steps : -1;
+  std::string checkpoint_error;
+  // Writes go on through a failure (a later one may succeed); what counts is the last.
+  auto report = [](Output& out, bool ok, const std::string& why) {
+    if (!ok && (out.written || out.error != why)) std::fprintf(stderr, "\nusbpo train: %s\n", why.c_str());
+    out.written = ok;
+    out.error = ok ? "" : why;
+  };
   auto save_policy = [&]() {
-    Status s = save_policy_file(policy_path.c_str(), describe_policy(trainer));
-    if (!s.is_ok()) std::fprintf(stderr, "\nwarning: %s\n", s.message());
+    const Status s = save_policy_file(policy.path.c_str(), describe_policy(trainer));
+    report(policy, s.is_ok(), s.is_ok() ? "" : s.message());
+  };
+  auto write_curve = [&]() {
+    std::string why;
+    report(curve, history.write_learning_curve(curve.path, title, paper, &why), why);
+  };
+  auto write_model_plot = [&]() {
+    std::string why;
+    report(model_plot, history.write_model_plot(model_plot.path, model_title, uses_phase_two(o.algorithm), &why), why);
   };
   auto save_checkpoint_now = [&]() {
     RunRecord r;
     r.args = o.args;
     r.log_bytes = log.position();
+    r.has_log_hash = true;
+    r.log_hash = log.content_hash();
     const std::vector<unsigned char> host = encode_run_record(r);
     const double t0 = now_seconds();
-    Status s = save_checkpoint(checkpoint_path.c_str(), trainer, host.data(), host.size());
+    Status s = log.ok() ? save_checkpoint(checkpoint_path.c_str(), trainer, host.data(), host.size())
+                        : Status::error(StatusCode::kIoError, "%s could not be written", log_path.c_str());
     if (!s.is_ok()) {
+      checkpoint_error = s.message();
       std::fprintf(stderr, "\nusbpo train: checkpoint not written: %s\n", s.message());
       return false;
     }
+    checkpoint_step = progress.env_steps;
+    checkpoint_error.clear();
     if (now_seconds() - t0 > 5) std::fprintf(stderr, "\ncheckpoint took %.1f s\n", now_seconds() - t0);
     return true;
   };
@@ -232,7 +268,7 @@ int train_command(int argc, char** argv) {
   auto log_row = [&](std::vector<double> values) {
     const std::vector<double> t = times(progress.time);
     values.insert(values.end(), t.begin(), t.end());
-    log.row(values);
+    if (!log.row(values) && log.ok()) std::fprintf(stderr, "\nusbpo train: a row of %s was not written\n", log_path.c_str());
   };
   auto evaluate = [&](double wall) {
     Scalar eval_return = 0;
@@ -245,7 +281,7 @@ int train_command(int argc, char** argv) {
              sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall,
              nan, nan, nan, nan, nan, nan, nan});
     save_policy();
-    history.write_learning_curve(plot_path, title, paper);
+    write_curve();
     return Status::ok();
   };
   while (progress.env_steps < steps && !g_interrupted) {
@@ -263,8 +299,7 @@ int train_command(int argc, char** argv) {
     if (progress.model_round) {
       const ModelRoundReport& m = progress.model;
       history.add_model_round(static_cast<double>(progress.env_steps), m);
-      history.write_model_plot(model_plot_path, o.env_name + " - " + o.algo_name + ": model diagnostics",
-                               uses_phase_two(o.algorithm));
+      write_model_plot();
       const bool p2 = m.phase_two;
       log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
                nan, nan, nan, bar.steps_per_second(), wall, m.mle.mean_holdout_mse, p2 ? m.w2.shift : nan,
@@ -294,29 +329,36 @@ int train_command(int argc, char** argv) {
     bar.update(progress.env_steps, fields, progress.epoch_finished || progress.model_round);
   }
   bar.finish();
+  auto describe_checkpoint = [&]() {
+    return checkpoint_step < 0 ? std::string("no checkpoint was written")
+                               : "the checkpoint " + checkpoint_path + " holds env step " +
+                                     std::to_string(checkpoint_step);
+  };
   if (!status.is_ok()) {
-    std::fprintf(stderr, "usbpo train: stopped at step %lld: %s\n", static_cast<long long>(progress.env_steps),
-                 status.message());
+    std::fprintf(stderr, "usbpo train: stopped at step %lld: %s\n%s\n", static_cast<long long>(progress.env_steps),
+                 status.message(), describe_checkpoint().c_str());
     return 1;
   }
   // The final (or interrupted) state: a checkpoint to resume from, taken before
   // the extra evaluation of a run that ends mid-epoch (a resumed run would not
   // have had it), then that evaluation, the policy and the plots.
   const bool checkpointed = save_checkpoint_now();
+  bool evaluated = true;
   if (!g_interrupted && !progress.epoch_finished) {
     status = evaluate(wall_before + now_seconds() - start);
-    if (!status.is_ok()) std::fprintf(stderr, "usbpo train: final evaluation failed: %s\n", status.message());
+    evaluated = status.is_ok();
+    if (!evaluated) std::fprintf(stderr, "usbpo train: final evaluation failed: %s\n", status.message());
   }
   save_policy();
-  history.write_learning_curve(plot_path, title, paper);
+  write_curve();
+  if (uses_model(o.algorithm)) write_model_plot();
   log.close();
+  Output log_output{"log", log_path, log.ok(), log.ok() ? "" : "a write to it failed"};
+  Output data{"dataset", o.save_dataset, false, ""};
   if (!o.save_dataset.empty()) {
     const Status s = save_dataset(o.save_dataset.c_str(), trainer.real_store(), o.env_name.c_str());
-    if (s.is_ok()) {
-      std::fprintf(stderr, "dataset: %s (%d real transitions)\n", o.save_dataset.c_str(), trainer.real_store().size());
-    } else {
-      std::fprintf(stderr, "usbpo train: --save-dataset: %s\n", s.message());
-    }
+    data.written = s.is_ok();
+    data.error = s.is_ok() ? "" : s.message();
   }
   const TrainerTimings& t = progress.time;
   const double per_k = progress.env_steps > 0 ? 1000.0 / progress.env_steps : 0;
@@ -326,14 +368,29 @@ int train_command(int argc, char** argv) {
   std::fprintf(stderr,
                "time per 1000 env steps: env %.2f s, model %.2f s, phase 2 %.2f s, rollouts %.2f s, SAC %.2f s\n",
                t.env * per_k, t.model * per_k, t.phase_two * per_k, t.rollouts * per_k, t.sac * per_k);
-  std::fprintf(stderr, "policy: %s\nlog: %s\nlearning curve: %s\n", policy_path.c_str(), log_path.c_str(),
-               plot_path.c_str());
-  if (uses_model(o.algorithm)) std::fprintf(stderr, "model diagnostics: %s\n", model_plot_path.c_str());
-  if (checkpointed) {
-    std::fprintf(stderr, "checkpoint: %s (continue with: usbpo train --resume %s --steps N)\n",
-                 checkpoint_path.c_str(), o.out.c_str());
+  // Only what was written is listed; everything asked for and not written is named and fails the run.
+  std::vector<const Output*> outputs = {&policy, &log_output, &curve};
+  if (uses_model(o.algorithm)) outputs.push_back(&model_plot);
+  if (!o.save_dataset.empty()) outputs.push_back(&data);
+  bool failed = !checkpointed || !evaluated;
+  for (const Output* out : outputs) {
+    if (out->written && out == &data) {
+      std::fprintf(stderr, "dataset: %s (%d real transitions)\n", data.path.c_str(), trainer.real_store().size());
+    } else if (out->written) {
+      std::fprintf(stderr, "%s: %s\n", out->label.c_str(), out->path.c_str());
+    } else {
+      std::fprintf(stderr, "NOT WRITTEN: %s %s: %s\n", out->label.c_str(), out->path.c_str(), out->error.c_str());
+      failed = true;
+    }
   }
-  if (!checkpointed) return 1;
+  if (checkpointed) {
+    std::fprintf(stderr, "checkpoint: %s holds env step %lld (continue with: usbpo train --resume %s --steps N)\n",
+                 checkpoint_path.c_str(), static_cast<long long>(checkpoint_step), o.out.c_str());
+  } else {
+    std::fprintf(stderr, "NOT WRITTEN: checkpoint at step %lld: %s; %s\n", static_cast<long long>(progress.env_steps),
+                 checkpoint_error.c_str(), describe_checkpoint().c_str());
+  }
+  if (failed) return 1;
   return g_interrupted ? 130 : 0;
 }
 

@@ -23,10 +23,18 @@ struct TrainOptions {
   std::string init_dataset;           // real transitions to start from (dataset file)
   std::int64_t dataset_transitions = 0;  // how many it holds (recorded in the run's options by usbpo)
   std::string save_dataset;           // write the real store here at the end
-  std::vector<std::string> args;      // "--key", "value", ... as given
+  bool overwrite = false;             // --overwrite: replace an earlier run in `out`
+  std::uint64_t max_memory = 0;       // --max-memory in bytes; 0: the machine's (memory_limit.hpp)
+  // "--key", "value", ... as given, less the options of this invocation only
+  // (--overwrite, --max-memory): the run's options, recorded in checkpoints.
+  std::vector<std::string> args;
 };
 
-// Parse `usbpo train` options; false with *error on a bad or unknown option.
+// Options that a resumed run may be given anew (the rest comes from its checkpoint).
+bool is_resume_option(const std::string& key);
+
+// Parse `usbpo train` options; false with *error on a bad, repeated, unknown
+// or (for the chosen --algo) inapplicable option, or a value out of range.
 bool parse_train_options(const std::vector<std::string>& args, TrainOptions* options, std::string* error);
 // Replace (or add) --key value in an option list.
 void set_option(std::vector<std::string>* args, const std::string& key, const std::string& value);

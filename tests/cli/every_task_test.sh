@@ -16,10 +16,13 @@ for task in "${tasks[@]}"; do
   for algo in "${algos[@]}"; do
     out="$task-$algo"
     start=$(date +%s.%N)
+    # Options an algorithm does not use are refused, so each gets only its own.
+    model=() phase2=()
+    [ "$algo" != sac ] && model=(--rollout-batch 400 --model-train-freq 100 --ensemble 4 --elites 3 --model-hidden 64
+                                --model-layers 2 --model-max-epochs 10)
+    case "$algo" in usbpo*) phase2=(--w2-batch 256 --w2-max-steps 20) ;; esac
     if ! "$usbpo" train --env "$task" --algo "$algo" --steps 450 --start-steps 150 --update-after 150 --batch 64 \
-         --hidden 64 --updates-per-step 4 --epoch-length 150 --eval-episodes 1 --rollout-batch 400 --model-train-freq 100 \
-         --ensemble 4 --elites 3 --model-hidden 64 --model-layers 2 --model-max-epochs 10 \
-         --w2-batch 256 --w2-max-steps 20 \
+         --hidden 64 --updates-per-step 4 --epoch-length 150 --eval-episodes 1 "${model[@]}" "${phase2[@]}" \
          --out "$out" > "$out.log" 2>&1; then
       cat "$out.log"; echo "FAIL: $algo on $task"; exit 1
     fi

@@ -27,6 +27,7 @@ class Adam {
 
   // Moments for n parameters, carved from the arena and zeroed.
   Status place(std::size_t n, const AdamConfig& config, Arena& arena);
+  // Bytes place takes for n parameters (0 when that overflows size_t).
   static std::size_t bytes_needed(std::size_t n);
 
   // L2 decay `decay` on parameters [begin, begin + count) of every ensemble

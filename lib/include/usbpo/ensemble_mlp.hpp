@@ -36,6 +36,9 @@ enum class MlpInit {
 class EnsembleMlp {
  public:
   static constexpr int kMaxLayers = 9;  // hidden + output
+  // Largest input, output or hidden width (2^24): sums and doubles of widths
+  // stay in int, and such a layer already holds 2^48 weights.
+  static constexpr int kMaxWidth = 1 << 24;
 
   // Validate the shape and compute the parameter layout.
   Status configure(const MlpShape& shape);
@@ -50,7 +53,8 @@ class EnsembleMlp {
   int max_width() const;  // largest of input, hidden and output widths
   // Parameters per member and in total.
   std::size_t member_params() const { return member_params_; }
-  std::size_t total_params() const { return member_params_ * static_cast<std::size_t>(shape_.members); }
+  // (SIZE_MAX when the layout does not fit in size_t: no arena can place it.)
+  std::size_t total_params() const { return size_product(member_params_, static_cast<std::size_t>(shape_.members)); }
   // Offset of W_l / b_l inside a member's block.
   std::size_t weight_offset(int layer) const { return weight_offset_[layer]; }
   std::size_t bias_offset(int layer) const { return weight_offset_[layer] + static_cast<std::size_t>(layer_out(layer)) * layer_in(layer); }
@@ -75,7 +79,7 @@ class MlpWorkspace {
   // callers that run a single member per pass, e.g. rollouts by elite).
   Status place(const EnsembleMlp& net, int max_batch, bool with_input_grad, Arena& arena,
                bool one_member_at_a_time = false);
-  // Bytes place() takes for this configuration.
+  // Bytes place() takes for this configuration (0 when that overflows size_t).
   static std::size_t bytes_needed(const EnsembleMlp& net, int max_batch, bool with_input_grad,
                                   bool one_member_at_a_time = false);
 

@@ -10,6 +10,8 @@ namespace usbpo {
 
 // Write data to path.tmp, flush and fsync it, then rename it over path, so a
 // crash at any point leaves either the old file or the new one, never a mix.
+// path.tmp is always a new file (a stale one is removed first, and anything
+// there that is not a plain file or link makes the write fail).
 Status write_file_atomically(const char* path, const void* data, std::size_t size);
 // The same for content that is written followed by its checksum trailer
 // (usbpo/file_checksum.hpp), without copying the content.

@@ -68,9 +68,10 @@ class GaussianEnsemble {
   // Validate and carve parameters, optimiser and workspaces from the arena;
   // weights are initialised from rng (MBPO's truncated normal).
   Status init(const EnsembleConfig& config, Arena& arena, Rng& rng);
+  // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
   static std::size_t bytes_needed(const EnsembleConfig& config);
   // Why a configuration is invalid (ok when init would accept it).
-  static Status check_config(const EnsembleConfig& config) { return GaussianEnsemble().validate(config); }
+  static Status check_config(const EnsembleConfig& config);
 
   // One MBPO training round on transitions data[slots[i]], i < count: refit the
   // normaliser on the training split, bootstrap per member, train until the

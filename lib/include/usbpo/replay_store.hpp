@@ -23,6 +23,7 @@ struct ReplayConfig {
 class ReplayStore {
  public:
   Status place(const ReplayConfig& config, Arena& arena);
+  // Bytes place takes; 0 for an invalid configuration or one whose size overflows size_t.
   static std::size_t bytes_needed(const ReplayConfig& config);
 
   // One transition; non-finite values are rejected and the store is unchanged.

@@ -58,6 +58,7 @@ class Sac {
  public:
   // Validate, carve all networks, targets, optimisers and workspaces, init weights.
   Status init(const SacConfig& config, Arena& arena, Rng& rng);
+  // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
   static std::size_t bytes_needed(const SacConfig& config);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const SacConfig& config);

@@ -108,7 +108,8 @@ class Trainer {
   // env and eval_env must outlive the trainer and be separate instances.
   Status init(const TrainerConfig& config, Env& env, Env& eval_env, Arena& arena);
   // Bytes init() takes for this configuration and env (dims, state size).
-  // 0 for an invalid configuration; check_config says why.
+  // 0 for an invalid configuration or one whose size does not fit in size_t;
+  // check_config says why.
   static std::size_t bytes_needed(const TrainerConfig& config, const Env& env);
   static Status check_config(const TrainerConfig& config, const Env& env);
   // Transitions the model store keeps at rollout length k (MBPO's pool size):
@@ -152,6 +153,8 @@ class Trainer {
 
  private:
   Status place(const TrainerConfig& config, int obs_dim, int act_dim, int env_state_size, Arena& arena);
+  // check_config and bytes_needed: the whole size, or why there is none.
+  static Status measure(const TrainerConfig& config, const Env& env, std::size_t* bytes);
   Status start_episode();
   Status train_agent();
   Status model_round();
