@@ -88,9 +88,9 @@ int report_command(int argc, char** argv) {
   ReportOptions options;
   const std::string out = args.get("out", "report");
   const std::string draws_path = args.get("save-draws", "");
-  options.last = static_cast<int>(args.get_int("last", options.last));
-  options.resamples = static_cast<int>(args.get_int("resamples", options.resamples));
-  options.seed = static_cast<std::uint64_t>(args.get_int("seed", 0));
+  options.last = static_cast<int>(args.get_int("last", options.last, 1, 1000000));
+  options.resamples = static_cast<int>(args.get_int("resamples", options.resamples, 1, 1000000));
+  options.seed = args.get_uint64("seed", 0);
   const std::string at = args.get("at", "");
   if (error.empty()) error = args.error();
   if (error.empty()) args.check_all_used(&error);
