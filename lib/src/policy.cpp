@@ -12,7 +12,6 @@
 namespace usbpo {
 namespace {
 
-
 void copy_vector(const flatbuffers::Vector<float>* v, Scalar* out) {
   for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) out[i] = v->Get(i);
 }
