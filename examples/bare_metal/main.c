@@ -1,11 +1,13 @@
 /* Bare-metal controller image: a policy embedded in flash, loaded into a static
  * buffer through the C ABI, acting on observations. It checks its actions
- * against the host's (when a check table was embedded), that a truncated blob
- * is refused, and that nothing asked for heap memory; it reports over
- * semihosting and exits 0 only if every check held. */
+ * against the host's (when a check table was embedded), that act refuses a
+ * policy whose memory was overwritten, that blobs with a flipped bit or
+ * truncated are refused, and that nothing asked for heap memory; it reports
+ * over semihosting and exits 0 only if every check held. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "check_table.h"
 #include "semihosting.h"
@@ -111,6 +113,29 @@ int main(void) {
   write_number("ticks: ", 1000);
   write_number("actions out of bounds: ", out_of_bounds);
 
+  /* The policy's memory overwritten (here by a copy of the blob, for the next
+   * check): act refuses instead of following garbage. */
+  int flips = 0, flips_refused = 0, overwritten_refused = 1;
+  if (usbpo_policy_blob_size <= sizeof policy_memory) {
+    memcpy(policy_memory, usbpo_policy_blob, usbpo_policy_blob_size);
+    overwritten_refused = usbpo_policy_act(policy, obs, action) == USBPO_ERR_FAILED_PRECONDITION;
+    /* Flipped bits (a worn flash cell, a bad copy) are refused by the checksum:
+     * one bit in each of 97 places spread over the blob. */
+    for (size_t k = 0; k < 97; ++k) {
+      const size_t at = k * usbpo_policy_blob_size / 97;
+      const unsigned char mask = (unsigned char)(1u << (k % 8));
+      size_t flipped_need = 0;
+      policy_memory[at] ^= mask;
+      flips_refused += usbpo_policy_bytes_needed(policy_memory, usbpo_policy_blob_size, &flipped_need) ==
+                       USBPO_ERR_CORRUPT_DATA;
+      policy_memory[at] ^= mask;
+      ++flips;
+    }
+    write_number("overwritten policy refused: ", overwritten_refused);
+    write_number("flipped bits refused: ", flips_refused);
+    write_number("flipped bits tried: ", flips);
+  }
+
   /* A truncated blob (a half-written flash page) is refused. */
   usbpo_policy* torn = NULL;
   status = usbpo_policy_load(usbpo_policy_blob, usbpo_policy_blob_size / 2, policy_memory, sizeof policy_memory,
@@ -118,7 +143,8 @@ int main(void) {
   write_number("truncated blob refused: ", status == USBPO_ERR_CORRUPT_DATA);
   write_number("heap requests: ", (long)heap_requests);
 
-  const int ok = mismatches == 0 && out_of_bounds == 0 && status == USBPO_ERR_CORRUPT_DATA && heap_requests == 0;
+  const int ok = mismatches == 0 && out_of_bounds == 0 && overwritten_refused && flips_refused == flips &&
+                 status == USBPO_ERR_CORRUPT_DATA && heap_requests == 0;
   semihost_write(ok ? "bare_metal: OK\n" : "bare_metal: FAILED\n");
   return ok ? 0 : 1;
 }

@@ -22,6 +22,13 @@ usbpo_status fail(const usbpo::Status& status, char* detail, std::size_t detail_
   return to_c(status.code());
 }
 
+bool intact(const usbpo_policy* policy) { return policy && policy->policy.intact(); }
+
+// A name held in the policy object, or "" if it lost its terminator (the object was overwritten).
+const char* terminated(const char* name) {
+  return std::memchr(name, '\0', usbpo::Policy::kMaxName) ? name : "";
+}
+
 // The C codes mirror usbpo::StatusCode one to one.
 static_assert(USBPO_ERR_FAILED_PRECONDITION == static_cast<int>(usbpo::StatusCode::kFailedPrecondition),
               "usbpo.h codes out of step with StatusCode");
@@ -70,19 +77,32 @@ usbpo_status usbpo_policy_load(const void* blob, size_t blob_size, void* memory,
 
 usbpo_status usbpo_policy_act(usbpo_policy* policy, const float* obs, float* action) {
   if (!policy || !obs || !action) return USBPO_ERR_INVALID_ARGUMENT;
-  if (!policy->policy.loaded()) return USBPO_ERR_FAILED_PRECONDITION;
   return to_c(policy->policy.act(obs, action).code());
 }
 
-int usbpo_policy_obs_dim(const usbpo_policy* policy) { return policy ? policy->policy.obs_dim() : 0; }
-int usbpo_policy_act_dim(const usbpo_policy* policy) { return policy ? policy->policy.act_dim() : 0; }
-const char* usbpo_policy_env_name(const usbpo_policy* policy) { return policy ? policy->policy.env_name() : ""; }
-const char* usbpo_policy_algorithm(const usbpo_policy* policy) { return policy ? policy->policy.algorithm() : ""; }
-int64_t usbpo_policy_env_steps(const usbpo_policy* policy) { return policy ? policy->policy.env_steps() : 0; }
+size_t usbpo_policy_scratch_bytes(const usbpo_policy* policy) {
+  return intact(policy) ? policy->policy.scratch_bytes() : 0;
+}
+
+usbpo_status usbpo_policy_act_with_scratch(const usbpo_policy* policy, const float* obs, float* action, void* scratch,
+                                           size_t scratch_size) {
+  if (!policy || !obs || !action || !scratch) return USBPO_ERR_INVALID_ARGUMENT;
+  return to_c(policy->policy.act(obs, action, scratch, scratch_size).code());
+}
+
+int usbpo_policy_obs_dim(const usbpo_policy* policy) { return intact(policy) ? policy->policy.obs_dim() : 0; }
+int usbpo_policy_act_dim(const usbpo_policy* policy) { return intact(policy) ? policy->policy.act_dim() : 0; }
+const char* usbpo_policy_env_name(const usbpo_policy* policy) {
+  return intact(policy) ? terminated(policy->policy.env_name()) : "";
+}
+const char* usbpo_policy_algorithm(const usbpo_policy* policy) {
+  return intact(policy) ? terminated(policy->policy.algorithm()) : "";
+}
+int64_t usbpo_policy_env_steps(const usbpo_policy* policy) { return intact(policy) ? policy->policy.env_steps() : 0; }
 
 usbpo_status usbpo_policy_action_bounds(const usbpo_policy* policy, float* low, float* high) {
   if (!policy || !low || !high) return USBPO_ERR_INVALID_ARGUMENT;
-  if (!policy->policy.loaded()) return USBPO_ERR_FAILED_PRECONDITION;
+  if (!policy->policy.intact()) return USBPO_ERR_FAILED_PRECONDITION;
   const int n = policy->policy.act_dim();
   for (int i = 0; i < n; ++i) {
     low[i] = policy->policy.action_low()[i];

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "sealed_file.hpp"
+#include "usbpo/file_checksum.hpp"
 #include "usbpo/file_io.hpp"
 #include "usbpo/policy.hpp"
 #include "usbpo/policy_file.hpp"
@@ -13,9 +15,16 @@
 namespace usbpo {
 namespace {
 
-constexpr std::uint32_t kCheckpointVersion = 1;
 // FlatBuffers addresses a buffer with 32-bit signed offsets.
 constexpr std::size_t kMaxCheckpointBytes = (std::size_t{1} << 31) - (std::size_t{1} << 20);
+
+std::uint32_t unsealed_checkpoint_version(const std::uint8_t* bytes, std::size_t size) {
+  flatbuffers::Verifier verifier(bytes, size);
+  return fb::VerifyCheckpointBuffer(verifier) ? fb::GetCheckpoint(bytes)->format_version() : 0;
+}
+
+constexpr SealedFileKind kCheckpointFile = {"checkpoint", "not a usbpo checkpoint (identifier USBC missing)", "USBC",
+                                            kCheckpointFormatVersion, unsealed_checkpoint_version};
 
 std::string full_name(const char* prefix, const char* name) { return std::string(prefix) + "/" + name; }
 
@@ -155,7 +164,7 @@ Status build_checkpoint(Trainer& trainer, const void* host_data, std::size_t hos
   // (Named in a fixed order: argument evaluation order differs between compilers and targets.)
   const auto env_name = builder.CreateString(env.name());
   const auto algorithm_offset = builder.CreateString(algorithm);
-  const auto checkpoint = fb::CreateCheckpoint(builder, kCheckpointVersion, env_name, algorithm_offset,
+  const auto checkpoint = fb::CreateCheckpoint(builder, kCheckpointFormatVersion, env_name, algorithm_offset,
                                                trainer.progress().env_steps, env.obs_dim(), env.act_dim(),
                                                policy_blob, host, state);
   fb::FinishCheckpointBuffer(builder, checkpoint);
@@ -169,13 +178,14 @@ Status serialize_checkpoint(Trainer& trainer, const void* host_data, std::size_t
   std::unique_ptr<flatbuffers::FlatBufferBuilder> builder;
   USBPO_RETURN_IF_ERROR(build_checkpoint(trainer, host_data, host_size, &builder));
   bytes->assign(builder->GetBufferPointer(), builder->GetBufferPointer() + builder->GetSize());
+  append_file_trailer(bytes);
   return Status::ok();
 }
 
 Status save_checkpoint(const char* path, Trainer& trainer, const void* host_data, std::size_t host_size) {
   std::unique_ptr<flatbuffers::FlatBufferBuilder> builder;
   USBPO_RETURN_IF_ERROR(build_checkpoint(trainer, host_data, host_size, &builder));
-  return write_file_atomically(path, builder->GetBufferPointer(), builder->GetSize());
+  return write_sealed_file_atomically(path, builder->GetBufferPointer(), builder->GetSize());
 }
 
 Status CheckpointFile::read(const char* path) {
@@ -188,17 +198,16 @@ Status CheckpointFile::read(const char* path) {
 
 Status CheckpointFile::from_bytes(std::vector<unsigned char> bytes) {
   *this = CheckpointFile();
-  if (bytes.size() < 8 || !fb::CheckpointBufferHasIdentifier(bytes.data())) {
-    return Status::error(StatusCode::kCorruptData, "not a usbpo checkpoint (identifier USBC missing)");
-  }
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  std::size_t content = 0;
+  USBPO_RETURN_IF_ERROR(open_sealed_file(kCheckpointFile, bytes.data(), bytes.size(), &content));
+  flatbuffers::Verifier verifier(bytes.data(), content);
   if (!fb::VerifyCheckpointBuffer(verifier)) {
     return Status::error(StatusCode::kCorruptData, "checkpoint is truncated or corrupt (FlatBuffers verifier failed)");
   }
   const fb::Checkpoint* c = fb::GetCheckpoint(bytes.data());
-  if (c->format_version() != kCheckpointVersion) {
+  if (c->format_version() != kCheckpointFormatVersion) {
     return Status::error(StatusCode::kCorruptData, "checkpoint format version %u, this build reads version %u",
-                         c->format_version(), kCheckpointVersion);
+                         static_cast<unsigned>(c->format_version()), static_cast<unsigned>(kCheckpointFormatVersion));
   }
   if (!c->env_name() || !c->algorithm() || !c->policy() || !c->state() || c->obs_dim() < 1 || c->act_dim() < 1 ||
       c->env_steps() < 0) {

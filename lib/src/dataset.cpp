@@ -4,20 +4,28 @@
 #include <cstdio>
 #include <cstring>
 
-#include "usbpo/file_io.hpp"
 #include "flatbuffers_checks.hpp"
+#include "sealed_file.hpp"
+#include "usbpo/file_checksum.hpp"
+#include "usbpo/file_io.hpp"
 #include "usbpo/schema/dataset_generated.h"
 
 namespace usbpo {
 namespace {
 
+std::uint32_t unsealed_dataset_version(const std::uint8_t* bytes, std::size_t size) {
+  flatbuffers::Verifier verifier(bytes, size);
+  return fb::VerifyDatasetBuffer(verifier) ? fb::GetDataset(bytes)->format_version() : 0;
+}
+
+constexpr SealedFileKind kDatasetFile = {"dataset", "not a usbpo dataset file (identifier is not USBD)", "USBD",
+                                         kDatasetFormatVersion, unsealed_dataset_version};
+
 // Everything load_dataset trusts, checked before a single transition is stored.
 Status verify(const void* bytes, std::size_t size, const fb::Dataset** out) {
-  if (!bytes || size < 8) return Status::error(StatusCode::kCorruptData, "dataset: empty or truncated");
-  if (!fb::DatasetBufferHasIdentifier(bytes)) {
-    return Status::error(StatusCode::kCorruptData, "not a usbpo dataset file (identifier is not USBD)");
-  }
-  flatbuffers::Verifier verifier(static_cast<const std::uint8_t*>(bytes), size);
+  std::size_t content = 0;
+  USBPO_RETURN_IF_ERROR(open_sealed_file(kDatasetFile, bytes, size, &content));
+  flatbuffers::Verifier verifier(static_cast<const std::uint8_t*>(bytes), content);
   if (!fb::VerifyDatasetBuffer(verifier)) {
     return Status::error(StatusCode::kCorruptData, "dataset failed FlatBuffers verification (truncated or corrupt)");
   }
@@ -89,6 +97,7 @@ Status serialize_dataset(const ReplayStore& store, const char* env_name, std::ve
                                          act_offset, reward_offset, next_obs_offset, terminal_offset);
   fb::FinishDatasetBuffer(builder, dataset);
   bytes->assign(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  append_file_trailer(bytes);
   return Status::ok();
 }
 

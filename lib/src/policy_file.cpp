@@ -1,5 +1,6 @@
 #include "usbpo/policy_file.hpp"
 
+#include "usbpo/file_checksum.hpp"
 #include "usbpo/file_io.hpp"
 #include "usbpo/policy.hpp"
 #include "usbpo/schema/policy_generated.h"
@@ -56,6 +57,7 @@ Status serialize_policy(const PolicyDescription& p, std::vector<unsigned char>* 
                                        p.log_std_max);
   fb::FinishPolicyBuffer(builder, policy);
   bytes->assign(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  append_file_trailer(bytes);
   return Status::ok();
 }
 

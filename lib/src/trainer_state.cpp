@@ -37,6 +37,13 @@ Status Trainer::save_state(StateVisitor& visitor) {
 
 Status Trainer::load_state(StateVisitor& visitor) {
   if (!env_) return Status::error(StatusCode::kFailedPrecondition, "load_state before init");
+  // A failed load leaves the state partly copied in and inconsistent (found by
+  // fuzzing: the stores' layout step then indexed out of range); only init
+  // makes it whole again.
+  if (!usable_) {
+    return Status::error(StatusCode::kFailedPrecondition,
+                         "load_state after a failed load_state: init the trainer again first");
+  }
   usable_ = false;  // until everything below succeeded
   visit_state(visitor);
   if (!visitor.ok() || !visitor.complete()) {

@@ -1,5 +1,7 @@
-/* The C ABI from C: load a policy blob from memory, act, metadata, and every
- * error path a firmware author can hit. Built as C99.
+/* The C ABI from C: load a policy blob from memory, act (plain and with the
+ * caller's scratch), metadata, and every error path a firmware author can hit:
+ * truncated, flipped, foreign blobs, too little memory, overwritten memory,
+ * bad observations. Built as C99.
  * usage: c_api_test POLICY_FILE EXPECTED_FILE  (written by write_test_policy) */
 #include <math.h>
 #include <stdio.h>
@@ -43,7 +45,9 @@ int main(int argc, char** argv) {
   usbpo_policy* policy = NULL;
   char detail[256];
   FILE* expected;
-  int rows, obs_dim, act_dim, row, d, truncations_rejected = 0;
+  int rows, obs_dim, act_dim, row, d, truncations_rejected = 0, flips_rejected = 0;
+  size_t scratch_size;
+  unsigned char* scratch;
   float obs[64], want[16], got[16], low[16], high[16];
   usbpo_status status;
 
@@ -86,6 +90,28 @@ int main(int argc, char** argv) {
   fclose(expected);
   printf("act: %d observations give the C++ runtime's actions exactly\n", rows);
 
+  /* The reentrant act, on the caller's scratch (one byte off alignment), gives the same actions. */
+  scratch_size = usbpo_policy_scratch_bytes(policy);
+  CHECK(scratch_size > 0, "scratch bytes %lu", (unsigned long)scratch_size);
+  scratch = (unsigned char*)malloc(scratch_size + 1);
+  expected = fopen(argv[2], "r");
+  if (!expected || fscanf(expected, "%d %d %d", &rows, &obs_dim, &act_dim) != 3) return fprintf(stderr, "bad %s\n", argv[2]), 1;
+  for (row = 0; row < rows; ++row) {
+    for (d = 0; d < obs_dim; ++d) CHECK(fscanf(expected, "%a", &obs[d]) == 1, "row %d", row);
+    for (d = 0; d < act_dim; ++d) CHECK(fscanf(expected, "%a", &want[d]) == 1, "row %d", row);
+    status = usbpo_policy_act_with_scratch(policy, obs, got, scratch + 1, scratch_size);
+    CHECK(status == USBPO_OK, "act with scratch: %s", usbpo_strerror(status));
+    for (d = 0; d < act_dim; ++d) CHECK(got[d] == want[d], "row %d dim %d: %a vs %a", row, d, got[d], want[d]);
+  }
+  fclose(expected);
+  CHECK(usbpo_policy_act_with_scratch(policy, obs, got, scratch, scratch_size - 1) == USBPO_ERR_OUT_OF_MEMORY,
+        "scratch one byte short");
+  CHECK(usbpo_policy_act_with_scratch(policy, obs, got, NULL, scratch_size) == USBPO_ERR_INVALID_ARGUMENT, "null scratch");
+  CHECK(usbpo_policy_act_with_scratch(NULL, obs, got, scratch, scratch_size) == USBPO_ERR_INVALID_ARGUMENT, "null policy");
+  CHECK(usbpo_policy_scratch_bytes(NULL) == 0, "scratch bytes of NULL");
+  printf("act with scratch: %d observations give the same actions (%lu bytes of scratch)\n", rows,
+         (unsigned long)scratch_size);
+
   /* Bad observations and arguments. */
   obs[3] = NAN;
   memcpy(want, got, sizeof got);
@@ -94,6 +120,29 @@ int main(int argc, char** argv) {
   CHECK(usbpo_policy_act(NULL, obs, got) == USBPO_ERR_INVALID_ARGUMENT, "null policy");
   CHECK(usbpo_policy_act(policy, NULL, got) == USBPO_ERR_INVALID_ARGUMENT, "null obs");
   CHECK(usbpo_policy_bytes_needed(copy, blob_size, NULL) == USBPO_ERR_INVALID_ARGUMENT, "null bytes");
+
+  /* Memory the policy lives in, overwritten by the caller: act refuses instead of following garbage. */
+  memset(memory + 1, 0x5A, 512 < need ? 512 : need);
+  CHECK(usbpo_policy_act(policy, obs, got) == USBPO_ERR_FAILED_PRECONDITION, "act on an overwritten policy");
+  CHECK(usbpo_policy_act_with_scratch(policy, obs, got, scratch, scratch_size) == USBPO_ERR_FAILED_PRECONDITION,
+        "act with scratch on an overwritten policy");
+  CHECK(usbpo_policy_obs_dim(policy) == 0 && strcmp(usbpo_policy_env_name(policy), "") == 0 &&
+            usbpo_policy_scratch_bytes(policy) == 0,
+        "metadata of an overwritten policy");
+  printf("overwritten: act and metadata refuse a policy whose memory was overwritten\n");
+
+  /* One flipped bit in each byte (the core tests flip every bit): refused, the checksum named. */
+  for (i = 0; i < blob_size; ++i) {
+    copy[i] ^= (unsigned char)(1u << (i % 8));
+    status = usbpo_policy_load(copy, blob_size, memory, need + 1, &policy, detail, sizeof detail);
+    copy[i] ^= (unsigned char)(1u << (i % 8));
+    if (status == USBPO_ERR_CORRUPT_DATA && policy == NULL &&
+        (strstr(detail, "checksum") != NULL || (i >= 4 && i < 8 && strstr(detail, "not a usbpo policy") != NULL))) {
+      ++flips_rejected;
+    }
+  }
+  CHECK(flips_rejected == (int)blob_size, "%d of %d flipped bits refused", flips_rejected, (int)blob_size);
+  printf("flips: %d of %d single-bit flips refused\n", flips_rejected, (int)blob_size);
 
   /* Too little memory, truncated and foreign blobs. */
   status = usbpo_policy_load(copy, blob_size, memory, need / 2, &policy, detail, sizeof detail);
@@ -117,6 +166,7 @@ int main(int argc, char** argv) {
   free(blob);
   free(copy);
   free(memory);
+  free(scratch);
   if (failures) fprintf(stderr, "%d checks failed\n", failures);
   return failures ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "usbpo/file_checksum.hpp"
 #include "usbpo/file_io.hpp"
 #include "usbpo/pendulum.hpp"
 #include "usbpo/policy.hpp"
@@ -275,13 +276,15 @@ TEST(Checkpoint, RejectsForeignFiles) {
 TEST(Checkpoint, RejectsAnotherVersion) {
   flatbuffers::FlatBufferBuilder builder;
   const auto state = builder.CreateVector(std::vector<flatbuffers::Offset<fb::StateTensor>>{});
-  fb::FinishCheckpointBuffer(builder, fb::CreateCheckpoint(builder, 2, builder.CreateString("pendulum"),
+  const std::uint32_t newer = kCheckpointFormatVersion + 1;
+  fb::FinishCheckpointBuffer(builder, fb::CreateCheckpoint(builder, newer, builder.CreateString("pendulum"),
                                                            builder.CreateString("sac"), 0, 3, 1, 0, 0, state));
+  std::vector<unsigned char> bytes(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  append_file_trailer(&bytes);
   CheckpointFile file;
-  const Status s = file.from_bytes(std::vector<unsigned char>(builder.GetBufferPointer(),
-                                                              builder.GetBufferPointer() + builder.GetSize()));
+  const Status s = file.from_bytes(bytes);
   EXPECT_EQ(s.code(), StatusCode::kCorruptData);
-  EXPECT_NE(std::string(s.message()).find("version 2"), std::string::npos) << s.message();
+  EXPECT_NE(std::string(s.message()).find("version " + std::to_string(newer)), std::string::npos) << s.message();
 }
 
 TEST(Checkpoint, RejectsAnotherAlgorithmOrShape) {
@@ -309,10 +312,18 @@ std::size_t data_offset(const std::vector<unsigned char>& bytes, const char* nam
   return 0;
 }
 
+// A new checksum trailer after bytes were changed on purpose, so that the
+// checks behind the checksum are what refuses them.
+void reseal(std::vector<unsigned char>& bytes) {
+  bytes.resize(bytes.size() - kFileTrailerBytes);
+  append_file_trailer(&bytes);
+}
+
 TEST(Checkpoint, RejectsNonFiniteWeightsAndBadCounters) {
   std::vector<unsigned char> bytes = usbpo_checkpoint();
   const float nan = std::nanf("");
   std::memcpy(bytes.data() + data_offset(bytes, "sac/critics") + 4 * 17, &nan, 4);
+  reseal(bytes);
   Status s = restore_into_fresh(bytes);
   EXPECT_EQ(s.code(), StatusCode::kCorruptData);
   EXPECT_NE(std::string(s.message()).find("NaN"), std::string::npos) << s.message();
@@ -320,6 +331,7 @@ TEST(Checkpoint, RejectsNonFiniteWeightsAndBadCounters) {
   bytes = usbpo_checkpoint();
   const std::int32_t huge = 1 << 30;  // more transitions than the store holds
   std::memcpy(bytes.data() + data_offset(bytes, "real_store/size"), &huge, 4);
+  reseal(bytes);
   s = restore_into_fresh(bytes);
   EXPECT_EQ(s.code(), StatusCode::kCorruptData);
   EXPECT_NE(std::string(s.message()).find("real_store"), std::string::npos) << s.message();
@@ -327,14 +339,16 @@ TEST(Checkpoint, RejectsNonFiniteWeightsAndBadCounters) {
   bytes = usbpo_checkpoint();
   const std::int32_t bad_elite = 9;
   std::memcpy(bytes.data() + data_offset(bytes, "model/elites"), &bad_elite, 4);
+  reseal(bytes);
   s = restore_into_fresh(bytes);
   EXPECT_EQ(s.code(), StatusCode::kCorruptData);
   EXPECT_NE(std::string(s.message()).find("elite"), std::string::npos) << s.message();
 }
 
 TEST(Checkpoint, FlippedBytesNeverCrash) {
-  // Each flip is either caught (verifier, sizes, counters, NaN) or lands in
-  // data that is still valid; under ASan any out-of-bounds read fails here.
+  // Each flip is resealed (the checksum alone would refuse them all,
+  // file_checksum_test.cpp), then either caught (verifier, sizes, counters, NaN) or
+  // lands in data that is still valid; under ASan any out-of-bounds read fails here.
   const std::vector<unsigned char>& good = usbpo_checkpoint();
   Rng rng(5);
   int rejected = 0, accepted = 0;
@@ -343,6 +357,7 @@ TEST(Checkpoint, FlippedBytesNeverCrash) {
     // Bias flips toward the header and tables (the first and last 4 KiB).
     std::size_t at = rng.uniform_int(2) ? rng.uniform_int(4096) : good.size() - 1 - rng.uniform_int(4096);
     bytes[at] ^= static_cast<unsigned char>(1u << rng.uniform_int(8));
+    reseal(bytes);
     const Status s = restore_into_fresh(bytes);
     (s.is_ok() ? accepted : rejected)++;
   }

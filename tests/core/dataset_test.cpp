@@ -10,6 +10,7 @@
 
 #include "allocation_counter.hpp"
 #include "test_support.hpp"
+#include "usbpo/file_checksum.hpp"
 #include "usbpo/pendulum.hpp"
 #include "usbpo/schema/dataset_generated.h"
 #include "usbpo/trainer.hpp"
@@ -104,16 +105,19 @@ TEST(Dataset, RejectsForeignVersionShapeValuesAndEnv) {
                                      b.CreateVector(act), b.CreateVector(reward), b.CreateVector(obs),
                                      b.CreateVector(term));
     fb::FinishDatasetBuffer(b, d);
-    return std::vector<unsigned char>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    std::vector<unsigned char> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    append_file_trailer(&bytes);
+    return bytes;
   };
-  ASSERT_TRUE(load_dataset(build(1, 3, 4, 0.5f, 0.1f, 0).data(), build(1, 3, 4, 0.5f, 0.1f, 0).size(), "robot_arm",
+  const std::uint32_t v = kDatasetFormatVersion;
+  ASSERT_TRUE(load_dataset(build(v, 3, 4, 0.5f, 0.1f, 0).data(), build(v, 3, 4, 0.5f, 0.1f, 0).size(), "robot_arm",
                            s.store, 0, nullptr).is_ok()) << "the builder makes valid files";
   s.store.clear();
-  expect_rejected(build(2, 3, 4, 0.5f, 0.1f, 0), StatusCode::kCorruptData, "version");
-  expect_rejected(build(1, 4, 4, 0.5f, 0.1f, 0), StatusCode::kCorruptData, "do not hold");
-  expect_rejected(build(1, 3, 4, std::numeric_limits<float>::quiet_NaN(), 0.1f, 0), StatusCode::kNonFinite, "NaN");
-  expect_rejected(build(1, 3, 4, 0.5f, 1.5f, 0), StatusCode::kCorruptData, "outside [-1, 1]");
-  expect_rejected(build(1, 3, 4, 0.5f, 0.1f, 7), StatusCode::kCorruptData, "terminal");
+  expect_rejected(build(v + 1, 3, 4, 0.5f, 0.1f, 0), StatusCode::kCorruptData, "version");
+  expect_rejected(build(v, 4, 4, 0.5f, 0.1f, 0), StatusCode::kCorruptData, "do not hold");
+  expect_rejected(build(v, 3, 4, std::numeric_limits<float>::quiet_NaN(), 0.1f, 0), StatusCode::kNonFinite, "NaN");
+  expect_rejected(build(v, 3, 4, 0.5f, 1.5f, 0), StatusCode::kCorruptData, "outside [-1, 1]");
+  expect_rejected(build(v, 3, 4, 0.5f, 0.1f, 7), StatusCode::kCorruptData, "terminal");
 
   Store wrong_dims(100, 4, 2);
   const std::vector<unsigned char> good = dataset_of(5);

@@ -9,6 +9,7 @@
 
 #include "allocation_counter.hpp"
 #include "usbpo/action_scaling.hpp"
+#include "usbpo/file_checksum.hpp"
 #include "usbpo/policy_file.hpp"
 #include "usbpo/sac.hpp"
 #include "usbpo/schema/policy_generated.h"
@@ -179,7 +180,9 @@ std::vector<unsigned char> hand_built(Source& source, const HandBuilt& h) {
                                        h.act_dim, b.CreateVector(mean), b.CreateVector(std), b.CreateVector(low),
                                        b.CreateVector(high), actor, -20.0f, 2.0f);
   fb::FinishPolicyBuffer(b, policy);
-  return std::vector<unsigned char>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  std::vector<unsigned char> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  append_file_trailer(&bytes);
+  return bytes;
 }
 
 TEST(Policy, RejectsWrongVersionAndDimsThatDoNotFitTheWeights) {

@@ -1,5 +1,6 @@
-// Dataset files (FlatBuffers, identifier "USBD"): the real transitions of a
-// ReplayStore, to start training from data logged on a robot.
+// Dataset files (FlatBuffers, identifier "USBD", ending with a checksum,
+// usbpo/file_checksum.hpp): the real transitions of a ReplayStore, to start
+// training from data logged on a robot.
 //
 // Recording on the robot: place a ReplayStore in an arena at start-up and
 // store() each transition (no allocation), with the action as the policy
@@ -16,7 +17,8 @@
 
 namespace usbpo {
 
-constexpr std::uint32_t kDatasetFormatVersion = 1;
+// The dataset format this build writes and reads (2: files end with a checksum).
+constexpr std::uint32_t kDatasetFormatVersion = 2;
 
 // The live transitions of store, oldest first, as dataset bytes / an atomically written file.
 Status serialize_dataset(const ReplayStore& store, const char* env_name, std::vector<unsigned char>* bytes);
@@ -30,8 +32,8 @@ struct DatasetInfo {
   char env_name[64] = {};
 };
 
-// Verify a dataset (identifier, version, FlatBuffers verifier, lengths,
-// finite values, binary terminals) without loading it.
+// Verify a dataset (checksum, identifier, FlatBuffers verifier, version,
+// lengths, finite values, binary terminals) without loading it.
 Status inspect_dataset(const void* bytes, std::size_t size, DatasetInfo* info);
 
 // Verify, then append every transition to store tagged with epoch. Nothing is

@@ -13,6 +13,9 @@ namespace usbpo {
 // path.tmp is always a new file (a stale one is removed first, and anything
 // there that is not a plain file or link makes the write fail).
 Status write_file_atomically(const char* path, const void* data, std::size_t size);
+// The same for content that is written followed by its checksum trailer
+// (usbpo/file_checksum.hpp), without copying the content.
+Status write_sealed_file_atomically(const char* path, const void* content, std::size_t size);
 // Read a whole file.
 Status read_file(const char* path, std::vector<unsigned char>* bytes);
 

@@ -1,4 +1,5 @@
-// Writing policy files (FlatBuffers, identifier "USBP"); reading is Policy::load.
+// Writing policy files (FlatBuffers, identifier "USBP", then the checksum
+// trailer of usbpo/file_checksum.hpp); reading is Policy::load.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,7 @@ class Trainer;
 // bounds, the algorithm, the env steps so far (pointers borrowed from trainer).
 PolicyDescription describe_policy(Trainer& trainer);
 
-// Serialise a policy into bytes (not a hot path: allocates).
+// Serialise a policy into bytes, checksum trailer included (not a hot path: allocates).
 Status serialize_policy(const PolicyDescription& policy, std::vector<unsigned char>* bytes);
 // Serialise and write atomically (temporary file, then rename).
 Status save_policy_file(const char* path, const PolicyDescription& policy);

@@ -137,7 +137,8 @@ class Trainer {
   // state, SAC, both stores, the ensemble, the backup M1 and the mixture.
   // save_state visits to copy out. load_state visits to copy in and then
   // restores the env's episode (or starts a new one when the env cannot save
-  // its state); if it fails the trainer refuses to step until init again.
+  // its state); if it fails the trainer refuses to step or load again until
+  // init again.
   Status save_state(StateVisitor& visitor);
   Status load_state(StateVisitor& visitor);
   Env& env() { return *env_; }
