@@ -55,6 +55,10 @@ void EnsembleMlp::init_params(Scalar* params, MlpInit init, Rng& rng) const {
           w[i] = x * std;
         }
         std::fill(bias, bias + layer_out(l), 0.0f);
+      } else if (init == MlpInit::kGlorotUniform) {
+        const Scalar bound = std::sqrt(6.0f / static_cast<Scalar>(fan_in + layer_out(l)));
+        for (std::size_t i = 0; i < n_w; ++i) w[i] = rng.uniform(-bound, bound);
+        std::fill(bias, bias + layer_out(l), 0.0f);
       } else {
         const Scalar bound = 1.0f / std::sqrt(static_cast<Scalar>(fan_in));
         for (std::size_t i = 0; i < n_w; ++i) w[i] = rng.uniform(-bound, bound);

@@ -125,6 +125,7 @@ Status GaussianEnsemble::init(const EnsembleConfig& config, Arena& arena, Rng& r
   std::copy(params_, params_ + net_.total_params(), best_params_);
   for (int b = 0; b < config.members; ++b) holdout_mse_[b] = best_mse_[b] = 0;
   for (int e = 0; e < config.elites; ++e) elites_[e] = e;
+  holdout_size_ = 0;
   return Status::ok();
 }
 
@@ -240,6 +241,14 @@ void GaussianEnsemble::select_elites(const Scalar* mse) {
   for (int e = 0; e < config_.elites; ++e) elites_[e] = ranked[e];
 }
 
+Scalar GaussianEnsemble::rank_elites(const TransitionView& data, const int* slots, int count) {
+  holdout_mse(data, slots, count, holdout_mse_);
+  select_elites(holdout_mse_);
+  double elite_mse = 0;
+  for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
+  return static_cast<Scalar>(elite_mse / config_.elites);
+}
+
 Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int count, Rng& rng,
                                EnsembleTrainReport* report) {
   if (count < 5) {
@@ -257,6 +266,7 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
   std::copy(slots, slots + count, order_);
   shuffle(order_, count, rng);
   const int holdout = std::max(1, std::min(static_cast<int>(count * config_.holdout_ratio), config_.max_holdout));
+  holdout_size_ = holdout;
   const int* holdout_slots = order_;
   const int* train_slots = order_ + holdout;
   const int n_train = count - holdout;
@@ -319,16 +329,13 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
         updated = true;
       }
     }
+    // MBPO's _save_best: stop once more than `patience` epochs passed without an update.
     epochs_since_update = updated ? 0 : epochs_since_update + 1;
-    if (epochs_since_update >= config_.patience) break;
+    if (epochs_since_update > config_.patience) break;
   }
   // Restore each member's best snapshot, then rank by holdout MSE.
   std::copy(best_params_, best_params_ + net_.total_params(), params_);
-  holdout_mse(data, holdout_slots, holdout, holdout_mse_);
-  select_elites(holdout_mse_);
-  double elite_mse = 0;
-  for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
-  r.mean_holdout_mse = static_cast<Scalar>(elite_mse / config_.elites);
+  r.mean_holdout_mse = rank_elites(data, holdout_slots, holdout);
   if (report) *report = r;
   if (!all_finite(params_, param_count_)) {
     return Status::error(StatusCode::kNonFinite, "ensemble parameters became non-finite during training");

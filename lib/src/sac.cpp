@@ -105,8 +105,9 @@ Status Sac::check_config(const SacConfig& config) {
 Status Sac::init(const SacConfig& config, Arena& arena, Rng& rng) {
   if (arena.measuring()) return Status::error(StatusCode::kInvalidArgument, "Sac::init needs an arena with memory");
   USBPO_RETURN_IF_ERROR(place(config, arena));
-  actor_net_.init_params(actor_params_, MlpInit::kUniformFanIn, rng);
-  critic_net_.init_params(critic_params_, MlpInit::kUniformFanIn, rng);
+  // softlearning's networks (MBPO's SAC) are Keras Dense layers: Glorot-uniform weights, zero biases.
+  actor_net_.init_params(actor_params_, MlpInit::kGlorotUniform, rng);
+  critic_net_.init_params(critic_params_, MlpInit::kGlorotUniform, rng);
   std::copy(critic_params_, critic_params_ + critic_net_.total_params(), target_params_);
   log_alpha_[0] = std::log(config.initial_alpha);
   return Status::ok();
@@ -243,33 +244,34 @@ Scalar Sac::alpha_loss(Scalar mean_log_pi, Scalar* gradient) const {
   return -log_alpha_[0] * weight;
 }
 
-void Sac::update_critics(Rng& rng, SacStats* stats) {
+void Sac::compute_gradients(Rng& rng, SacStats* stats) {
   const int count = config_.batch * config_.act_dim;
+  // Critic target from the target critics, the current actor's next-state
+  // sample and the current temperature.
   for (int i = 0; i < count; ++i) eps_[i] = rng.normal();
-  const Scalar loss = critic_loss(eps_, true);
-  critic_adam_.step(critic_params_, critic_grads_);
+  const Scalar c_loss = critic_loss(eps_, true);
+  double q = 0;
+  for (int i = 0; i < config_.batch; ++i) q += critic_ws_.output(0)[i];
+  // Actor against the critics before their step, with the same temperature;
+  // the temperature loss from this sample's log pi.
+  for (int i = 0; i < count; ++i) eps_[i] = rng.normal();
+  Scalar mean_log_pi = 0;
+  const Scalar a_loss = actor_loss(eps_, true, &mean_log_pi);
+  const Scalar t_loss = alpha_loss(mean_log_pi, alpha_grad_);
   if (stats) {
-    stats->critic_loss = loss;
-    double q = 0;
-    for (int i = 0; i < config_.batch; ++i) q += critic_ws_.output(0)[i];
+    stats->critic_loss = c_loss;
     stats->q_mean = static_cast<Scalar>(q / config_.batch);
+    stats->actor_loss = a_loss;
+    stats->alpha_loss = t_loss;
+    stats->entropy = -mean_log_pi;
   }
 }
 
-void Sac::update_actor_and_alpha(Rng& rng, SacStats* stats) {
-  const int count = config_.batch * config_.act_dim;
-  for (int i = 0; i < count; ++i) eps_[i] = rng.normal();
-  Scalar mean_log_pi = 0;
-  const Scalar loss = actor_loss(eps_, true, &mean_log_pi);
+void Sac::apply_gradients(SacStats* stats) {
+  critic_adam_.step(critic_params_, critic_grads_);
   actor_adam_.step(actor_params_, actor_grads_);
-  Scalar a_loss = alpha_loss(mean_log_pi, alpha_grad_);
   if (config_.learn_alpha) alpha_adam_.step(log_alpha_, alpha_grad_);
-  if (stats) {
-    stats->actor_loss = loss;
-    stats->alpha_loss = a_loss;
-    stats->entropy = -mean_log_pi;
-    stats->alpha = alpha();
-  }
+  if (stats) stats->alpha = alpha();
 }
 
 void Sac::update_targets() {
@@ -277,8 +279,10 @@ void Sac::update_targets() {
 }
 
 Status Sac::update(Rng& rng, SacStats* stats) {
-  update_critics(rng, stats);
-  update_actor_and_alpha(rng, stats);
+  // MBPO's SAC runs its critic, actor and temperature updates as one graph
+  // step: every gradient comes from the parameters before the step.
+  compute_gradients(rng, stats);
+  apply_gradients(stats);
   update_targets();
   if (!std::isfinite(log_alpha_[0])) {
     return Status::error(StatusCode::kNonFinite, "SAC temperature became non-finite");

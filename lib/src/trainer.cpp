@@ -107,8 +107,8 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   USBPO_RETURN_IF_ERROR(mixture_.place(mixture, arena));
   const std::size_t w2_batch = static_cast<std::size_t>(c.w2.batch);
   model_slots_ = arena.allocate<int>(static_cast<std::size_t>(replay.capacity));
-  // Rollout starts, phase-2 batches and elite checks share this scratch.
-  start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max({c.rollout_batch, c.w2.batch, 5000})));
+  // Rollout starts and phase-2 batches share this scratch.
+  start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max(c.rollout_batch, c.w2.batch)));
   w2_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
   w2_act_ = arena.allocate<Scalar>(size_product(w2_batch, act_dim));
   val_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
@@ -180,6 +180,7 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
     USBPO_RETURN_IF_ERROR(w2_.init(config_.w2, model_, arena));
   }
   policy_epoch_ = -1;
+  val_count_ = 0;
   progress_ = TrainerProgress();
   USBPO_RETURN_IF_ERROR(start_episode());
   usable_ = true;
@@ -211,13 +212,21 @@ Status Trainer::model_round() {
   double t1 = now();
   progress_.time.model += t1 - t0;
   report.phase_two = false;
+  report.phase_two_holdout_mse = 0;
   if (phase_two && model_store_.size() > 0) {
     // Phase 2 trains on (s, a) from the model store (samples of d_M1^pi1) and
-    // validates on real pairs fixed for this round.
+    // validates on real pairs fixed for this round, drawn (with replacement,
+    // as USB-PO's code) from phase 1's holdout split: data the MLE fit did not
+    // train on.
     const int batch = config_.w2.batch;
-    USBPO_RETURN_IF_ERROR(real_.sample_uniform(rng_, batch, start_slots_));
+    const int* holdout = model_.holdout_slots();
+    const int holdout_size = model_.holdout_size();
+    for (int i = 0; i < batch; ++i) {
+      start_slots_[i] = holdout[rng_.uniform_int(static_cast<std::uint32_t>(holdout_size))];
+    }
     real_.gather(start_slots_, batch, val_obs_, val_act_, nullptr, nullptr, nullptr);
     w2_.draw_members(batch, rng_, val_k1_, val_k2_);
+    val_count_ = batch;
     const W2Batch validation{val_obs_, val_act_, val_k1_, val_k2_, batch};
     auto sample_batch = [&](W2Batch* out) {
       USBPO_RETURN_IF_ERROR(model_store_.sample_uniform(rng_, batch, start_slots_));
@@ -226,12 +235,8 @@ Status Trainer::model_round() {
       return Status::ok();
     };
     USBPO_RETURN_IF_ERROR(w2_.run(model_, sample_batch, validation, rng_, &report.w2));
-    // Recompute the elites of the fine-tuned model on real transitions.
-    const int check = std::min(n, 5000);
-    USBPO_RETURN_IF_ERROR(real_.sample_uniform(rng_, check, model_slots_));
-    Scalar mse[64];
-    model_.holdout_mse(real, model_slots_, check, mse);
-    model_.select_elites(mse);
+    // Re-rank the fine-tuned members on the same holdout split (USB-PO's code).
+    report.phase_two_holdout_mse = model_.rank_elites(real, holdout, holdout_size);
     report.phase_two = true;
     t0 = t1;
     t1 = now();

@@ -23,6 +23,8 @@ void Trainer::visit_state(StateVisitor& v) {
   if (!uses_model(config_.algorithm)) return;
   model_.visit_state(v);
   w2_.visit_state(v);
+  // USB-PO's phase-2 Adam carries its moments from round to round.
+  if (uses_phase_two(config_.algorithm)) w2_.optimizer().visit_state(v, "w2/adam");
   model_store_.visit_state(v, "model_store");
   if (uses_policy_mixture(config_.algorithm)) mixture_.visit_state(v);
 }
@@ -45,6 +47,7 @@ Status Trainer::load_state(StateVisitor& visitor) {
                          "load_state after a failed load_state: init the trainer again first");
   }
   usable_ = false;  // until everything below succeeded
+  val_count_ = 0;
   visit_state(visitor);
   if (!visitor.ok() || !visitor.complete()) {
     return Status::error(StatusCode::kCorruptData, "the saved trainer state does not fit this trainer");

@@ -15,8 +15,9 @@ const std::vector<std::string>& log_columns();
 struct RunHistory {
   std::vector<double> eval_steps, eval_returns;    // evaluation after each epoch
   std::vector<double> train_steps, train_returns;  // training episodes
-  // Per model round (the USB-PO paper's Figures 3-4); NaN where phase 2 did not run.
-  std::vector<double> model_steps, holdout_mse, j_before, j_after, shift, bias;
+  // Per model round (the USB-PO paper's Figures 3-4): the elites' holdout MSE
+  // after phase 1 and after phase 2; NaN where phase 2 did not run.
+  std::vector<double> model_steps, holdout_mse, holdout_mse_after, j_before, j_after, shift, bias;
   double last_wall_s = 0;  // wall_s of the last row read from a log
 
   void add_model_round(double env_steps, const ModelRoundReport& m);
@@ -27,7 +28,8 @@ struct RunHistory {
   // Written atomically; false with *error when it could not be.
   bool write_learning_curve(const std::string& path, const std::string& title, double paper,
                             std::string* error) const;
-  // 2x2 panels: holdout MSE; with phase 2 also J before/after, shift, bias.
+  // Holdout MSE; with phase 2 a 2x2 grid: holdout MSE after phase 1 and 2,
+  // J before/after, shift, bias. Written atomically; false with *error when it could not be.
   bool write_model_plot(const std::string& path, const std::string& title, bool phase_two, std::string* error) const;
 };
 

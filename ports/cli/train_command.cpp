@@ -282,7 +282,7 @@ int train_command(int argc, char** argv) {
     const SacStats& sac = progress.sac;
     log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, eval_return,
              sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy, sac.q_mean, bar.steps_per_second(), wall,
-             nan, nan, nan, nan, nan, nan, nan});
+             nan, nan, nan, nan, nan, nan, nan, nan});
     save_policy();
     write_curve();
     return Status::ok();
@@ -297,7 +297,7 @@ int train_command(int argc, char** argv) {
       history.train_returns.push_back(progress.last_episode_return);
       log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes),
                progress.last_episode_return, nan, sac.critic_loss, sac.actor_loss, sac.alpha, sac.entropy,
-               sac.q_mean, bar.steps_per_second(), wall, nan, nan, nan, nan, nan, nan, nan});
+               sac.q_mean, bar.steps_per_second(), wall, nan, nan, nan, nan, nan, nan, nan, nan});
     }
     if (progress.model_round) {
       const ModelRoundReport& m = progress.model;
@@ -307,7 +307,8 @@ int train_command(int argc, char** argv) {
       log_row({static_cast<double>(progress.env_steps), static_cast<double>(progress.episodes), nan, nan, nan, nan,
                nan, nan, nan, bar.steps_per_second(), wall, m.mle.mean_holdout_mse, p2 ? m.w2.shift : nan,
                p2 ? m.w2.bias : nan, p2 ? m.w2.j_before : nan, p2 ? m.w2.j_after : nan,
-               p2 ? static_cast<double>(m.w2.steps) : nan, static_cast<double>(m.rollouts.length)});
+               p2 ? static_cast<double>(m.w2.steps) : nan, static_cast<double>(m.rollouts.length),
+               p2 ? m.phase_two_holdout_mse : nan});
     }
     if (progress.epoch_finished) {
       status = evaluate(wall);
@@ -320,7 +321,10 @@ int train_command(int argc, char** argv) {
         {"ret", format("%.1f", progress.last_episode_return)},
         {"eval", std::isfinite(last_eval) ? format("%.1f", last_eval) : "-"}};
     if (uses_model(o.algorithm) && progress.model.round > 0) {
-      fields.push_back({"model", format("%.3g", progress.model.mle.mean_holdout_mse)});
+      // Elites' holdout MSE, after phase 1 (and after phase 2 when it ran).
+      std::string mse = format("%.3g", progress.model.mle.mean_holdout_mse);
+      if (progress.model.phase_two) mse += "->" + format("%.3g", progress.model.phase_two_holdout_mse);
+      fields.push_back({"model", mse});
       if (progress.model.phase_two) {
         fields.push_back({"shift/bias", format("%.3g", progress.model.w2.shift) + "/" +
                                             format("%.3g", progress.model.w2.bias)});

@@ -39,7 +39,7 @@ void print_train_usage() {
                "  --epoch-length N --eval-episodes N\n"
                "  model-based (refused with --algo sac): --rollout-batch N --model-train-freq N --real-ratio X\n"
                "  --ensemble B --elites N --model-hidden N --model-layers N --model-batch N\n"
-               "  --model-patience N (epochs without holdout improvement before stopping)\n"
+               "  --model-patience N (stop after more than N epochs without holdout improvement)\n"
                "  --model-max-epochs N (0: no cap)\n"
                "  USB-PO phase 2 (only with --algo usbpo and usbpo+pmac): --w2-lr X --w2-batch N --w2-max-steps N\n"
                "  --w2-terms both|shift|bias (the paper's ablations)\n",

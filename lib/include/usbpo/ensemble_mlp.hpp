@@ -31,6 +31,7 @@ struct MlpShape {
 enum class MlpInit {
   kTruncatedNormal,  // MBPO: N(0, (1 / (2 sqrt(fan_in)))^2) truncated at 2 std
   kUniformFanIn,     // PyTorch nn.Linear default: W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  kGlorotUniform,    // Keras Dense default (softlearning's SAC): W ~ U(+-sqrt(6 / (fan_in + fan_out))), b = 0
 };
 
 class EnsembleMlp {

@@ -39,7 +39,8 @@ struct EnsembleConfig {
   int max_samples = 0;        // most transitions one training round may be given
   Scalar holdout_ratio = 0.2f;
   int max_holdout = 5000;
-  int patience = 5;           // epochs without > improvement_threshold before stopping
+  int patience = 5;           // stop once more than this many epochs in a row had no member
+                              // improve by > improvement_threshold (MBPO: the 6th such epoch)
   Scalar improvement_threshold = 0.01f;
   int max_epochs = 0;         // 0: no cap (MBPO)
   int predict_chunk = 4096;   // samples per forward pass in sample()
@@ -78,6 +79,10 @@ class GaussianEnsemble {
   // holdout MSE stops improving, restore each member's best, pick elites.
   Status train(const TransitionView& data, const int* slots, int count, Rng& rng,
                EnsembleTrainReport* report);
+  // The last train()'s holdout split: holdout_size() slots of the data it was
+  // given, none of which it trained on. Valid until the next train().
+  const int* holdout_slots() const { return order_; }
+  int holdout_size() const { return holdout_size_; }
 
   // Rollout step: for each of count samples pick one elite uniformly and draw
   // y ~ N(mu, exp(lv)); next_obs = obs + y[1:], reward = y[0].
@@ -101,6 +106,9 @@ class GaussianEnsemble {
   void holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse_per_member);
   // Re-rank members by mse and keep the best `elites` as elites.
   void select_elites(const Scalar* mse_per_member);
+  // holdout_mse on count transitions into last_holdout_mse(), then
+  // select_elites by it; returns the elites' mean MSE.
+  Scalar rank_elites(const TransitionView& data, const int* slots, int count);
 
   const EnsembleConfig& config() const { return config_; }
   const EnsembleMlp& network() const { return net_; }
@@ -159,7 +167,8 @@ class GaussianEnsemble {
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
   int* chosen_ = nullptr;           // (predict_chunk) chosen elite per sample
-  int* order_ = nullptr;            // (max_samples) permutation of the round's slots
+  int* order_ = nullptr;            // (max_samples) permutation of the round's slots, holdout first
+  int holdout_size_ = 0;            // of the last train()
   int* bootstrap_ = nullptr;        // (max_samples) x members
   Scalar* holdout_mse_ = nullptr;   // (members)
   Scalar* best_mse_ = nullptr;      // (members)

@@ -56,7 +56,8 @@ struct SacStats {
 
 class Sac {
  public:
-  // Validate, carve all networks, targets, optimisers and workspaces, init weights.
+  // Validate, carve all networks, targets, optimisers and workspaces; weights
+  // Glorot-uniform, biases 0 (softlearning's), targets equal to the critics.
   Status init(const SacConfig& config, Arena& arena, Rng& rng);
   // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
   static std::size_t bytes_needed(const SacConfig& config);
@@ -72,11 +73,15 @@ class Sac {
 
   // The minibatch buffers the next update() reads; fill them, then call update().
   SacBatch& batch() { return batch_; }
-  // One critic, actor and temperature step on batch(), then Polyak targets.
+  // One critic, actor and temperature step on batch(), all three gradients
+  // taken at the parameters before the step (MBPO's single graph step), then
+  // Polyak targets.
   Status update(Rng& rng, SacStats* stats);
-  // The steps of update() separately (the Pendulum speed benchmark runs them so).
-  void update_critics(Rng& rng, SacStats* stats);
-  void update_actor_and_alpha(Rng& rng, SacStats* stats);
+  // The parts of update(): critic, actor and temperature gradients at the
+  // current parameters (noise drawn from rng: next-state sample, then the
+  // actor's sample); the three Adam steps; Polyak averaging of the targets.
+  void compute_gradients(Rng& rng, SacStats* stats);
+  void apply_gradients(SacStats* stats);
   void update_targets();
 
   // Losses for gradient tests: fixed noise eps (act_dim x batch) instead of rng.

@@ -82,6 +82,9 @@ struct ModelRoundReport {
   EnsembleTrainReport mle;       // phase 1
   bool phase_two = false;        // phase 2 ran this round
   W2Report w2;                   // phase 2
+  // Elites' mean holdout MSE after phase 2 and the elite re-ranking, on the
+  // same holdout split as mle.mean_holdout_mse (0 when phase 2 did not run).
+  Scalar phase_two_holdout_mse = 0;
   RolloutStats rollouts;
   int model_store_size = 0;
 };
@@ -149,6 +152,10 @@ class Trainer {
   ReplayStore& real_store() { return real_; }
   ReplayStore& model_store() { return model_store_; }
   GaussianEnsemble& model() { return model_; }
+  // The real (s, a) pairs the last phase 2 validated on, drawn from phase 1's
+  // holdout split, with their fixed member draws (n = 0 until this trainer ran
+  // a phase 2 since init or load_state).
+  W2Batch phase_two_validation() const { return W2Batch{val_obs_, val_act_, val_k1_, val_k2_, val_count_}; }
   Rng& rng() { return rng_; }
 
  private:
@@ -186,10 +193,11 @@ class Trainer {
   int* start_slots_ = nullptr;    // (rollout_batch) rollout starts
   Scalar* w2_obs_ = nullptr;      // (obs_dim x w2.batch) phase-2 training pairs
   Scalar* w2_act_ = nullptr;
-  Scalar* val_obs_ = nullptr;     // (obs_dim x w2.batch) phase-2 validation pairs
+  Scalar* val_obs_ = nullptr;     // (obs_dim x w2.batch) phase-2 validation pairs (phase 1's holdout)
   Scalar* val_act_ = nullptr;
   int* val_k1_ = nullptr;         // (w2.batch) fixed member draws of the validation set
   int* val_k2_ = nullptr;
+  int val_count_ = 0;             // validation pairs drawn (not state: redrawn every round)
   std::int32_t policy_epoch_ = -1;
   double* env_state_ = nullptr;   // (env.state_size()) checkpoint copy of the episode
   int env_state_size_ = 0;

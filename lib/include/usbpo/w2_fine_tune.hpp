@@ -3,8 +3,10 @@
 //   J = mean_i [ W2(M1^k1(x_i), M2^k2(x_i)) + 1/(B-1) sum_{b != k2} W2(M2^k2(x_i), M2^b(x_i)) ]
 // (model shift + model bias, Eq. 3 with Eq. 11 per sample), k1, k2 drawn per
 // sample from all B members, on (s, a) batches from the model store; validate
-// J on fixed real pairs after every step, keep the best, stop after `patience`
-// steps without a relative improvement, restore the best.
+// J on fixed real pairs after every step, keep the best, stop once more than
+// `patience` steps in a row brought no relative improvement, restore the best.
+// One Adam for the whole run: its moments carry over from round to round, as
+// in USB-PO's code.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +21,7 @@ namespace usbpo {
 struct W2FineTuneConfig {
   int batch = 1024;            // (s, a) pairs per step and in the validation set
   int max_steps = 100;
-  int patience = 10;
+  int patience = 10;           // stop after more than this many steps without improvement (USB-PO: > 10)
   Scalar learning_rate = 1e-4f;  // separate Adam, no weight decay
   Scalar min_improvement = 1e-4f;  // relative
   Scalar eps = 1e-8f;          // inside the W2 square root
@@ -63,8 +65,9 @@ class W2FineTune {
   Scalar objective(GaussianEnsemble& model, const W2Batch& batch, bool with_gradients, Scalar* shift, Scalar* bias);
 
   // Phase 2: sample_batch fills training batches of `config.batch` (s, a) pairs
-  // (from the model store); validation is fixed. Restores the best parameters;
-  // the caller recomputes elites.
+  // (from the model store); validation is fixed (real pairs phase 1 did not
+  // train on). Restores the best parameters; the caller recomputes elites.
+  // The optimiser continues from the last run (reset it with optimizer().reset()).
   template <typename SampleBatch>
   Status run(GaussianEnsemble& model, SampleBatch&& sample_batch, const W2Batch& validation, Rng& rng,
              W2Report* report);
@@ -75,8 +78,10 @@ class W2FineTune {
   void draw_members(int n, Rng& rng, int* k1, int* k2) const;
   int* scratch_k1() { return k1_; }
   int* scratch_k2() { return k2_; }
+  // Phase 2's Adam (moments carried across rounds; checkpointed by the trainer
+  // when the algorithm runs phase 2).
   Adam& optimizer() { return adam_; }
-  // The backup M1 (its optimiser restarts every phase 2, so it is not state).
+  // The backup M1.
   void visit_state(StateVisitor& v) {
     v.value("w2", "has_backup", &has_backup_);
     v.value("w2", "m1_params", m1_params_, param_count_);
@@ -123,7 +128,6 @@ Status W2FineTune::run(GaussianEnsemble& model, SampleBatch&& sample_batch, cons
   r.shift = shift;
   r.bias = bias;
   for (std::size_t i = 0; i < param_count_; ++i) best_[i] = model.params()[i];
-  adam_.reset();
   int since_best = 0;
   for (int step = 1; step <= config_.max_steps; ++step) {
     W2Batch batch;
@@ -142,7 +146,7 @@ Status W2FineTune::run(GaussianEnsemble& model, SampleBatch&& sample_batch, cons
       r.best_step = step;
       for (std::size_t i = 0; i < param_count_; ++i) best_[i] = model.params()[i];
       since_best = 0;
-    } else if (++since_best >= config_.patience) {
+    } else if (++since_best > config_.patience) {  // USB-PO's _union_save_best
       break;
     }
   }
