@@ -27,6 +27,7 @@ struct KernelTable {
   decltype(&kernels_generic::adam_step) adam_step;
   decltype(&kernels_generic::polyak) polyak;
   decltype(&kernels_generic::gaussian_nll) gaussian_nll;
+  decltype(&kernels_generic::gaussian_nll_bound_grads) gaussian_nll_bound_grads;
   decltype(&kernels_generic::soft_clamp_logvar) soft_clamp_logvar;
   decltype(&kernels_generic::l2_decay) l2_decay;
   decltype(&kernels_generic::w2_diag_gaussian) w2_diag_gaussian;
@@ -38,9 +39,8 @@ struct KernelTable {
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
         &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
-        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay, &ns::w2_diag_gaussian,                     \
-        &ns::tanh_gaussian_sample,                                                                           \
-        &ns::tanh_gaussian_backward                                                                          \
+        &ns::gaussian_nll, &ns::gaussian_nll_bound_grads, &ns::soft_clamp_logvar, &ns::l2_decay,             \
+        &ns::w2_diag_gaussian, &ns::tanh_gaussian_sample, &ns::tanh_gaussian_backward                        \
   }
 
 KernelTable choose() {
@@ -98,6 +98,9 @@ void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
 double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
                     int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch) {
   return kernels().gaussian_nll(output, target, max_lv, min_lv, out, n, scale, d_output, d_max, d_min, scratch);
+}
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min) {
+  kernels().gaussian_nll_bound_grads(out, n, scratch, d_max, d_min);
 }
 void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
                        Scalar* logvar) {

@@ -51,10 +51,15 @@ void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::siz
 //   returns scale * sum((mu - y)^2 e^-lv + lv) over the (out x n) block.
 // output (2 out x n): mean rows then raw log-variance rows; target (out x n);
 // max_lv, min_lv (out). With d_output non-null, writes dL/d output (2 out x n)
-// and adds dL/d max_lv and dL/d min_lv into d_max, d_min (out).
-// scratch: 5 out n values.
+// and adds dL/d max_lv and dL/d min_lv into d_max, d_min (out) unless d_max is
+// null. scratch: 5 out n values.
 double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
                     int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch);
+// The bound gradients of a gaussian_nll call with d_output and a null d_max,
+// from the scratch it left: adds dL/d max_lv and dL/d min_lv into d_max, d_min
+// (out) exactly as that call would have (members can then run concurrently and
+// add into the shared bounds in member order).
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min);
 
 // 2-Wasserstein distance between diagonal Gaussians p = N(mu_p, diag sd_p^2)
 // and q (USB-PO Eq. 11): W2 = sqrt(||mu_p - mu_q||^2 + ||sd_p - sd_q||^2 + eps),

@@ -27,6 +27,7 @@
   double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv,    \
                       int out, int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min,            \
                       Scalar* scratch);                                                                    \
+  void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min);          \
   double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);                            \
   double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d, \
                           Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q,        \

@@ -222,9 +222,16 @@ double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* ma
   v = 1.0f / (1.0f + (-v).exp());
   err = scale * (1.0f - err.square() * inv_var);  // now dL/dlv
   d_raw = err * v * u;
+  if (d_max) gaussian_nll_bound_grads(out, n, scratch, d_max, d_min);
+  return loss;
+}
+
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min) {
+  using Block = Eigen::Map<const Eigen::ArrayXXf>;
+  const std::size_t block = static_cast<std::size_t>(out) * n;
+  const Block u(scratch, out, n), v(scratch + block, out, n), err(scratch + 3 * block, out, n);
   Eigen::Map<Eigen::ArrayXf>(d_max, out) += (err * v * (1.0f - u)).rowwise().sum();
   Eigen::Map<Eigen::ArrayXf>(d_min, out) += (err * (1.0f - v)).rowwise().sum();
-  return loss;
 }
 
 double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d,
