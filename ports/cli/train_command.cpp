@@ -26,6 +26,7 @@
 #include "usbpo/dataset.hpp"
 #include "usbpo/file_io.hpp"
 #include "usbpo/policy_file.hpp"
+#include "usbpo/thread_pool.hpp"
 
 namespace usbpo::cli {
 namespace {
@@ -55,17 +56,17 @@ std::string format(const char* fmt, double value) {
   return buffer;
 }
 
-// The options of a resumed run: those saved in the checkpoint, with --steps
-// and --checkpoint-every replaced when given now. Other options cannot change.
+// The options of a resumed run: those saved in the checkpoint, with --steps,
+// --checkpoint-every and --threads replaced when given now. Other options cannot change.
 bool resume_options(const std::vector<std::string>& given, const std::string& dir, CheckpointFile* checkpoint,
                     RunRecord* record, TrainOptions* options, std::string* error) {
   std::vector<std::string> overrides;
   for (std::size_t i = 0; i < given.size(); i += 2) {
     const std::string& key = given[i];
     if (key == "--resume") continue;
-    if ((key != "--steps" && key != "--checkpoint-every") || i + 1 >= given.size()) {
-      *error = "with --resume only --steps and --checkpoint-every may be given (the rest comes from the checkpoint), "
-               "not " + key;
+    if ((key != "--steps" && key != "--checkpoint-every" && key != "--threads") || i + 1 >= given.size()) {
+      *error = "with --resume only --steps, --checkpoint-every and --threads may be given (the rest comes from the "
+               "checkpoint), not " + key;
       return false;
     }
     overrides.push_back(key.substr(2));
@@ -134,6 +135,13 @@ int train_command(int argc, char** argv) {
   }
   TrainerConfig& config = o.config;
   config.clock = now_seconds;
+  ThreadPool pool;  // started before the trainer: no thread is created after init
+  Status pool_status = pool.start(o.threads);
+  if (!pool_status.is_ok()) {
+    std::fprintf(stderr, "usbpo train: %s\n", pool_status.message());
+    return 2;
+  }
+  config.runner = &pool;
 
   std::unique_ptr<Env> env, eval_env;
   Status status = make_env(o.env_name, &env, o.mjcf_path);
@@ -190,9 +198,10 @@ int train_command(int argc, char** argv) {
     return 1;
   }
   const std::int64_t steps = o.steps;
-  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %.1f MB arena -> %s%s\n", o.env_name.c_str(),
-               o.algo_name.c_str(), static_cast<long long>(steps), static_cast<unsigned long long>(config.seed),
-               bytes / 1e6, o.out.c_str(),
+  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %d thread%s, %.1f MB arena -> %s%s\n",
+               o.env_name.c_str(), o.algo_name.c_str(), static_cast<long long>(steps),
+               static_cast<unsigned long long>(config.seed), o.threads, o.threads == 1 ? "" : "s", bytes / 1e6,
+               o.out.c_str(),
                resuming ? (" (resumed at step " + std::to_string(trainer.progress().env_steps) + ")").c_str() : "");
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);

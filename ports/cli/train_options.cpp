@@ -6,6 +6,7 @@
 #include "arguments.hpp"
 #include "env_factory.hpp"
 #include "task_defaults.hpp"
+#include "usbpo/thread_pool.hpp"
 
 namespace usbpo::cli {
 
@@ -24,6 +25,8 @@ void print_train_usage() {
                "  --init-dataset FILE    start from logged real transitions (a usbpo dataset file); exploration\n"
                "                         is shortened by their number and model-based runs fit a model at once\n"
                "  --save-dataset FILE    write the real transitions of the run as a dataset file at the end\n"
+               "  --threads N            worker threads (default: every core this process may use, here %d);\n"
+               "                         the results are bit-identical for every N\n"
                "  overrides of the task defaults:\n"
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
@@ -34,7 +37,7 @@ void print_train_usage() {
                "  --model-max-epochs N (0: no cap)\n"
                "  USB-PO phase 2: --w2-lr X --w2-batch N --w2-max-steps N\n"
                "  --w2-terms both|shift|bias (the paper's ablations)\n",
-               env_names().c_str());
+               env_names().c_str(), available_cores());
 }
 
 void set_option(std::vector<std::string>* args, const std::string& key, const std::string& value) {
@@ -104,6 +107,7 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   o->checkpoint_every = args.get_int("checkpoint-every", c.epoch_length);
   o->init_dataset = args.get("init-dataset", "");
   o->save_dataset = args.get("save-dataset", "");
+  const std::int64_t threads = args.get_int("threads", available_cores());
   // Set by usbpo itself after reading the dataset, so that a resumed run sizes
   // its stores and its exploration exactly as the first one did.
   o->dataset_transitions = args.get_int("init-dataset-transitions", 0);
@@ -126,6 +130,22 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   if (o->checkpoint_every < 0) {
     *error = "--checkpoint-every must be >= 0";
     return false;
+  }
+  if (threads < 1 || threads > ThreadPool::kMaxWorkers) {
+    *error = "--threads must be between 1 and " + std::to_string(ThreadPool::kMaxWorkers) + " (this machine offers " +
+             std::to_string(available_cores()) + "), got " + std::to_string(threads);
+    return false;
+  }
+  o->threads = static_cast<int>(threads);
+  // The thread count changes nothing in the run, so checkpoints do not record it.
+  for (std::size_t i = 0; i < o->args.size();) {
+    const std::string& a = o->args[i];
+    const std::size_t n = a == "--threads" ? 2 : a.rfind("--threads=", 0) == 0 ? 1 : 0;
+    if (n == 0 || i + n > o->args.size()) {
+      ++i;
+      continue;
+    }
+    o->args.erase(o->args.begin() + static_cast<std::ptrdiff_t>(i), o->args.begin() + static_cast<std::ptrdiff_t>(i + n));
   }
   return true;
 }

@@ -23,6 +23,7 @@ struct TrainOptions {
   std::string init_dataset;           // real transitions to start from (dataset file)
   std::int64_t dataset_transitions = 0;  // how many it holds (recorded in the run's options by usbpo)
   std::string save_dataset;           // write the real store here at the end
+  int threads = 1;                    // worker threads (results are the same for every count)
   std::vector<std::string> args;      // "--key", "value", ... as given
 };
 
