@@ -5,6 +5,9 @@
 // blocking over the inner dimension is the same), and element-wise kernels see
 // the same 64-byte alignment at every panel start, so their vectorised and
 // scalar code paths fall on the same elements. Nothing is summed across tasks.
+// Forward and backward cut a batch alike (member-major, then column panels),
+// so a pool that hands each thread the same tasks every time keeps each
+// member's and panel's activations in one thread's cache.
 #include <cstdint>
 
 #include "usbpo/ensemble_mlp.hpp"
@@ -14,6 +17,15 @@ namespace usbpo {
 namespace {
 
 bool aligned(const Scalar* p) { return reinterpret_cast<std::uintptr_t>(p) % Arena::kAlignment == 0; }
+
+// A weight gradient (out x in) cut into `pieces` slices of input features
+// (columns of dW): boundaries at multiples of 16, as many as the column
+// panels where the layer is wide enough, else one.
+int weight_pieces(int in, int panels) {
+  const int most = in / 16;
+  return most < 1 ? 1 : (panels < most ? panels : most);
+}
+int piece_begin(int in, int pieces, int q) { return q >= pieces ? in : 16 * (in / 16 * q / pieces); }
 
 // Multiply-adds of one member's layer at `batch` columns.
 double layer_work(const EnsembleMlp& net, int layer, int batch) {
@@ -102,26 +114,32 @@ void MlpOps::backward(TaskRunner* runner, const EnsembleMlp& net, const Scalar* 
     });
     return;
   }
-  // Layer by layer: the parameter gradients of each member (whole: they sum
-  // over the batch) next to the input side by column panel; largest first.
+  // Layer by layer, with the forward pass's tasks: task (b, p) takes the
+  // input side of member b on column panel p and a slice of the member's
+  // weight gradient (input features q of `pieces`, plus the bias on p = 0),
+  // so each thread keeps working on the members and columns it computed.
+  const int tasks = member_count * panels.panels;
   for (int l = layers - 1; l >= 0; --l) {
     const int out = net.layer_out(l), in = net.layer_in(l);
-    const int dx_panels = l >= lowest ? panels.panels : 0;
-    const double work = layer_work(net, l, batch) * member_count * (dx_panels > 0 ? 2 : 1);
-    run_tasks(runner, member_count * (1 + dx_panels), work, [&](int task) {
-      if (task < member_count) {
-        const int b = first_member + task;
+    const bool input_side_needed = l >= lowest;
+    const int pieces = weight_pieces(in, panels.panels);
+    const double work = layer_work(net, l, batch) * member_count * (input_side_needed ? 2 : 1);
+    run_tasks(runner, tasks, work, [&](int task) {
+      const int b = first_member + task / panels.panels;
+      const int p = task % panels.panels;
+      if (p < pieces) {
         const Scalar* x = l == 0 ? ws.input_ + ws.input_stride_ * static_cast<std::size_t>(b)
                                  : ws.layer_buffer(ws.a_, l - 1, b);
         Scalar* g = grads + net.member_offset(b);
-        ops::linear_backward_params(d_z_of(l, b), x, out, in, batch, accumulate, g + net.weight_offset(l),
-                                    g + net.bias_offset(l));
-        return;
+        const Scalar* d_z = d_z_of(l, b);
+        ops::linear_backward_weights(d_z, x, out, in, batch, piece_begin(in, pieces, p), piece_begin(in, pieces, p + 1),
+                                     accumulate, g + net.weight_offset(l));
+        if (p == 0) ops::linear_backward_bias(d_z, out, batch, accumulate, g + net.bias_offset(l));
       }
-      const int t = task - member_count;
-      const int b = first_member + t / dx_panels;
-      const int c0 = panels.begin(t % dx_panels);
-      input_side(l, b, c0, panels.end(t % dx_panels) - c0);
+      if (input_side_needed) {
+        const int c0 = panels.begin(p);
+        input_side(l, b, c0, panels.end(p) - c0);
+      }
     });
   }
 }

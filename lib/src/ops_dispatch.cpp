@@ -24,6 +24,8 @@ struct KernelTable {
   decltype(&kernels_generic::activation_backward) activation_backward;
   decltype(&kernels_generic::linear_backward_params) linear_backward_params;
   decltype(&kernels_generic::linear_backward_input) linear_backward_input;
+  decltype(&kernels_generic::linear_backward_weights) linear_backward_weights;
+  decltype(&kernels_generic::linear_backward_bias) linear_backward_bias;
   decltype(&kernels_generic::adam_step) adam_step;
   decltype(&kernels_generic::polyak) polyak;
   decltype(&kernels_generic::gaussian_nll) gaussian_nll;
@@ -38,7 +40,8 @@ struct KernelTable {
 #define USBPO_KERNEL_TABLE(ns, label)                                                                        \
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
-        &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
+        &ns::linear_backward_params, &ns::linear_backward_input, &ns::linear_backward_weights,               \
+        &ns::linear_backward_bias, &ns::adam_step, &ns::polyak,                                              \
         &ns::gaussian_nll, &ns::gaussian_nll_bound_grads, &ns::soft_clamp_logvar, &ns::l2_decay,             \
         &ns::w2_diag_gaussian, &ns::tanh_gaussian_sample, &ns::tanh_gaussian_backward                        \
   }
@@ -87,6 +90,13 @@ void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, in
 }
 void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x) {
   kernels().linear_backward_input(w, d_z, m, k, n, d_x);
+}
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w) {
+  kernels().linear_backward_weights(d_z, x, m, k, n, k_begin, k_end, accumulate, d_w);
+}
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias) {
+  kernels().linear_backward_bias(d_z, m, n, accumulate, d_bias);
 }
 void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr, Scalar beta1,
                Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {

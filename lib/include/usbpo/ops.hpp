@@ -38,6 +38,12 @@ void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, in
                             bool accumulate, Scalar* d_w, Scalar* d_bias);
 // dX (k x n) = W^T dZ.
 void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x);
+// The two halves of linear_backward_params, each with the same results: columns
+// [k_begin, k_end) of dW (m x k) (+)= dZ X^T (column cuts at multiples of 16
+// give the bits of one call), and dbias (m) (+)= sum over columns of dZ.
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w);
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias);
 
 // One Adam step over n parameters (Kingma and Ba, bias-corrected):
 //   g' = g + decay * theta (L2 decay as a loss term 0.5 * decay * ||theta||^2);

@@ -49,23 +49,19 @@ void accumulate_product(Map& c, const ConstMap& a, const ConstMap& b, bool trans
   }
 }
 
-}  // namespace
-
-void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
-          const Scalar* b, Scalar beta, Scalar* c) {
+// gemm with explicit leading dimensions (column-major).
+void gemm_strided(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a, int lda,
+                  const Scalar* b, int ldb, Scalar beta, Scalar* c, int ldc) {
   if (m <= 0 || n <= 0) return;
 #if defined(USBPO_WITH_OPENBLAS)
   cblas_sgemm(CblasColMajor, transpose_a ? CblasTrans : CblasNoTrans,
-              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, transpose_a ? k : m, b,
-              transpose_b ? n : k, beta, c, m);
+              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
-  const int lda = transpose_a ? k : m;
-  const int ldb = transpose_b ? n : k;
   for (int j0 = 0; j0 < n; j0 += kMaxSlice) {
     const int nj = std::min(kMaxSlice, n - j0);
     for (int i0 = 0; i0 < m; i0 += kMaxSlice) {
       const int mi = std::min(kMaxSlice, m - i0);
-      Map c_block(c + static_cast<std::ptrdiff_t>(j0) * m + i0, mi, nj, Stride(m));
+      Map c_block(c + static_cast<std::ptrdiff_t>(j0) * ldc + i0, mi, nj, Stride(ldc));
       if (beta == 0) {
         c_block.setZero();
       } else if (beta != 1) {
@@ -91,6 +87,13 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha,
     }
   }
 #endif
+}
+
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
+          const Scalar* b, Scalar beta, Scalar* c) {
+  gemm_strided(transpose_a, transpose_b, m, n, k, alpha, a, transpose_a ? k : m, b, transpose_b ? n : k, beta, c, m);
 }
 
 void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,
@@ -155,6 +158,21 @@ void activation_backward(Activation act, const Scalar* z, const Scalar* d_a, Sca
 void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n,
                             bool accumulate, Scalar* d_w, Scalar* d_bias) {
   gemm(false, true, m, k, n, 1, d_z, x, accumulate ? 1.0f : 0.0f, d_w);
+  VectorMap db(d_bias, m);
+  if (accumulate) {
+    db.noalias() += ConstMatrixMap(d_z, m, n).rowwise().sum();
+  } else {
+    db.noalias() = ConstMatrixMap(d_z, m, n).rowwise().sum();
+  }
+}
+
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w) {
+  gemm_strided(false, true, m, k_end - k_begin, n, 1, d_z, m, x + k_begin, k, accumulate ? 1.0f : 0.0f,
+               d_w + static_cast<std::ptrdiff_t>(k_begin) * m, m);
+}
+
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias) {
   VectorMap db(d_bias, m);
   if (accumulate) {
     db.noalias() += ConstMatrixMap(d_z, m, n).rowwise().sum();

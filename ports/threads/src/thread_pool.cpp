@@ -58,8 +58,10 @@ Status ThreadPool::start(int workers, int spin_microseconds) {
   pthread_attr_t attr;
   if (pthread_attr_init(&attr) != 0) return Status::error(StatusCode::kFailedPrecondition, "pthread_attr_init failed");
   pthread_attr_setstacksize(&attr, kStackBytes);
+  workers_ = workers;  // read by the threads' work(); fixed while they run
   for (int i = 1; i < workers; ++i) {
-    const int rc = pthread_create(&threads_[threads_started_], &attr, &ThreadPool::thread_main, this);
+    worker_args_[i] = Worker{this, i};
+    const int rc = pthread_create(&threads_[threads_started_], &attr, &ThreadPool::thread_main, &worker_args_[i]);
     if (rc != 0) {
       pthread_attr_destroy(&attr);
       stop();
@@ -69,7 +71,6 @@ Status ThreadPool::start(int workers, int spin_microseconds) {
     ++threads_started_;
   }
   pthread_attr_destroy(&attr);
-  workers_ = workers;
   return Status::ok();
 }
 
@@ -84,8 +85,9 @@ void ThreadPool::stop() {
   workers_ = 1;
 }
 
-void* ThreadPool::thread_main(void* pool) {
-  static_cast<ThreadPool*>(pool)->worker_loop();
+void* ThreadPool::thread_main(void* arg) {
+  const Worker* worker = static_cast<const Worker*>(arg);
+  worker->pool->worker_loop(worker->index);
   return nullptr;
 }
 
@@ -120,14 +122,23 @@ void ThreadPool::run_job(int count, Task task, void* context) {
   context_ = context;
   job_id_ = (job_id_ + 1) & ((1u << kIdBits) - 1);
   done_.store(0, std::memory_order_relaxed);
+  // Thread t's own share is the contiguous block [t count / T, (t + 1) count / T):
+  // the same tasks land on the same thread from one job to the next, so data a
+  // thread produced in one pass stays in its cache for the next.
+  for (int t = 0; t < workers_; ++t) {
+    const std::uint64_t begin = static_cast<std::uint64_t>(count) * t / workers_;
+    const std::uint64_t end = static_cast<std::uint64_t>(count) * (t + 1) / workers_;
+    blocks_[t].word.store((std::uint64_t{job_id_} << (kIndexBits + kCountBits)) | (end << kIndexBits) | begin,
+                          std::memory_order_release);
+  }
   // Announce (sequentially consistent, paired with a sleeper's increment of
   // sleepers_ and its check of the job word: one of the two sees the other).
-  job_.store((std::uint64_t{job_id_} << (kIndexBits + kCountBits)) | (std::uint64_t(count) << kIndexBits));
+  job_.store(job_id_);
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
-  work();
+  work(0);
   // Wait for the tasks other threads took: spin, then yield the core (a
   // worker may have been preempted on a busy machine).
   int spins = 0;
@@ -140,44 +151,46 @@ void ThreadPool::run_job(int count, Task task, void* context) {
   }
 }
 
-void ThreadPool::work() {
-  for (;;) {
-    const std::uint64_t word = job_.fetch_add(1, std::memory_order_acq_rel);
-    const int index = static_cast<int>(word & kFieldMask);
-    const int count = static_cast<int>((word >> kIndexBits) & kFieldMask);
-    if (index >= count) return;
-    // A task still unclaimed means its job is not finished, so task_ and
-    // context_ are still this job's (the fetch_add synchronised with run()).
-    const bool outer = t_in_task;
-    t_in_task = true;
-    task_(context_, index);
-    t_in_task = outer;
-    done_.fetch_add(1, std::memory_order_release);
+void ThreadPool::work(int self) {
+  // Own block first, then whatever is left in the others' (in a fixed order).
+  for (int k = 0; k < workers_; ++k) {
+    std::atomic<std::uint64_t>& block = blocks_[(self + k) % workers_].word;
+    for (;;) {
+      const std::uint64_t word = block.fetch_add(1, std::memory_order_acq_rel);
+      const int index = static_cast<int>(word & kFieldMask);
+      const int end = static_cast<int>((word >> kIndexBits) & kFieldMask);
+      if (index >= end) break;
+      // A task still unclaimed means its job is not finished, so task_ and
+      // context_ are that job's (the fetch_add synchronised with run_job()).
+      const bool outer = t_in_task;
+      t_in_task = true;
+      task_(context_, index);
+      t_in_task = outer;
+      done_.fetch_add(1, std::memory_order_release);
+    }
   }
 }
 
-void ThreadPool::worker_loop() {
-  std::uint64_t seen = job_id_of(job_.load());
+void ThreadPool::worker_loop(int self) {
+  std::uint64_t seen = job_.load();
   for (;;) {
     // Wait for a new job: spin first (jobs of a training step come tens of
     // microseconds apart), then sleep until run() wakes us.
     const double spin_until = seconds_now() + spin_us_ * 1e-6;
     int polls = 0;
-    while (job_id_of(job_.load(std::memory_order_relaxed)) == seen && !stopping_.load()) {
+    while (job_.load(std::memory_order_relaxed) == seen && !stopping_.load()) {
       cpu_relax();
       if ((++polls & 63) == 0 && seconds_now() > spin_until) {
         std::unique_lock<std::mutex> lock(mutex_);
         sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] {
-          return stopping_.load() || job_id_of(job_.load()) != seen;
-        });
+        wake_.wait(lock, [&] { return stopping_.load() || job_.load() != seen; });
         sleepers_.fetch_sub(1);
         break;
       }
     }
     if (stopping_.load()) return;
-    seen = job_id_of(job_.load(std::memory_order_relaxed));
-    work();
+    seen = job_.load(std::memory_order_acquire);
+    work(self);
   }
 }
 

@@ -2,9 +2,11 @@
 // (usbpo/parallel.hpp), for hosts with an operating system.
 //
 // Threads are created once by start(); run() then hands tasks out by index
-// with no allocation and no lock: the caller takes tasks too, idle workers
-// spin briefly on the job counter and then sleep on a condition variable,
-// which is the only lock, taken to sleep and to wake. Which thread runs a task
+// with no allocation and no lock: each thread (the caller is one) takes the
+// same contiguous block of tasks every time, so it keeps working on data in
+// its own cache, and then helps with what is left of the others' blocks. Idle
+// workers spin briefly on the job word and then sleep on a condition
+// variable, which is the only lock, taken to sleep and to wake. Which thread runs a task
 // never changes what the task computes (see parallel.hpp), so results are the
 // same for every worker count.
 #pragma once
@@ -47,31 +49,40 @@ class ThreadPool final : public TaskRunner {
   int workers() const override { return workers_; }
 
  private:
-  static void* thread_main(void* pool);
-  void worker_loop();
+  struct Worker {
+    ThreadPool* pool;
+    int index;  // 1..workers-1 (the caller of run() is 0)
+  };
+  static void* thread_main(void* worker);
+  void worker_loop(int self);
   // One job of at most kMaxTasksPerJob tasks: announce, take part, wait.
   void run_job(int count, Task task, void* context);
-  // Take and run tasks of the current job until none is left.
-  void work();
+  // Take and run tasks of the current job until none is left: thread self's
+  // own block first, then the others'.
+  void work(int self);
 
-  // The job word: job id (24 bits), task count (20 bits), next task (20 bits);
-  // one fetch_add claims a task and tells which job and how many tasks it has.
-  // Each thread overshoots the count at most twice per job, so the next-task
-  // field never reaches the count field.
+  // A block word: job id (24 bits), end (20 bits), next task (20 bits); one
+  // fetch_add claims a task and tells whether the block still had one. Each
+  // thread overshoots a block's end at most once per job, so the next-task
+  // field never reaches the end field.
   static constexpr int kIdBits = 24, kCountBits = 20, kIndexBits = 20;
   static constexpr std::uint64_t kFieldMask = (std::uint64_t{1} << kIndexBits) - 1;
   static constexpr int kMaxTasksPerJob = (1 << kCountBits) - 4 * kMaxWorkers;
-  static std::uint64_t job_id_of(std::uint64_t word) { return word >> (kIndexBits + kCountBits); }
+  struct alignas(64) Block {
+    std::atomic<std::uint64_t> word{0};
+  };
 
   int workers_ = 1;
   int spin_us_ = 0;
   int threads_started_ = 0;
   pthread_t threads_[kMaxWorkers] = {};
-  // The current job: written by run() before the job word announces it.
+  Worker worker_args_[kMaxWorkers] = {};
+  // The current job: written by run_job() before its blocks announce it.
   Task task_ = nullptr;
   void* context_ = nullptr;
   std::uint32_t job_id_ = 0;  // run()'s thread only
-  alignas(64) std::atomic<std::uint64_t> job_{0};
+  Block blocks_[kMaxWorkers];
+  alignas(64) std::atomic<std::uint64_t> job_{0};  // id of the newest job
   alignas(64) std::atomic<int> done_{0};
   alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<bool> stopping_{false};
