@@ -202,8 +202,13 @@ Row bench_pendulum_train(bool quick, TaskRunner* runner, double* final_return) {
 // Minimal reader of the peer's JSON lines: "name" and "value" fields.
 std::map<std::string, double> run_peer(const std::string& script, bool quick, int threads, std::string* info) {
   std::map<std::string, double> values;
-  const std::string command =
-      "/usr/bin/python3 '" + script + "'" + (quick ? " --quick" : "") + " --threads " + std::to_string(threads);
+  // OpenBLAS (behind Debian's torch) gets as many threads as torch, and picks
+  // its kernels for this CPU itself (a core type or cache size set for
+  // another machine would slow it down).
+  const std::string command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=" +
+                              std::to_string(threads) + " OMP_NUM_THREADS=" + std::to_string(threads) +
+                              " /usr/bin/python3 '" + script + "'" + (quick ? " --quick" : "") + " --threads " +
+                              std::to_string(threads);
   std::fprintf(stderr, "running the PyTorch peer: %s\n", command.c_str());
   std::FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return values;

@@ -28,19 +28,30 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
   }
 }
 
+TEST(ThreadPool, MoreTasksThanOneJobCounts) {
+  ThreadPool pool;
+  ASSERT_TRUE(pool.start(2).is_ok());
+  const int count = (1 << 20) + 7;  // beyond the 20-bit task field: run as successive jobs
+  std::vector<unsigned char> hits(static_cast<std::size_t>(count), 0);
+  run_tasks(&pool, count, 1e9, [&](int i) { ++hits[static_cast<std::size_t>(i)]; });
+  int wrong = 0;
+  for (unsigned char h : hits) wrong += h != 1;
+  EXPECT_EQ(wrong, 0);
+}
+
 TEST(ThreadPool, TasksRunOnSeveralThreads) {
   ThreadPool pool;
-  ASSERT_TRUE(pool.start(2, 100000).is_ok());
-  // Each task waits until two tasks are running at once: only a second thread can make that happen.
-  std::atomic<int> running{0};
-  std::atomic<bool> overlapped{false};
+  ASSERT_TRUE(pool.start(2, 100000).is_ok());  // the first job, right after start, too
+  // A barrier of two tasks: each waits until both have arrived, which only two
+  // threads at once can pass (run in turn, the first would wait in vain).
+  std::atomic<int> arrived{0}, passed{0};
   run_tasks(&pool, 2, 1e9, [&](int) {
-    running.fetch_add(1);
+    arrived.fetch_add(1);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (running.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    if (running.load() == 2) overlapped = true;
+    while (arrived.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    if (arrived.load() == 2) passed.fetch_add(1);
   });
-  EXPECT_TRUE(overlapped.load());
+  EXPECT_EQ(passed.load(), 2);
 }
 
 TEST(ThreadPool, SleepingWorkersWakeForEveryJob) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 namespace usbpo {
 
@@ -37,8 +38,9 @@ void run_tasks(TaskRunner* runner, int count, double work, Body&& body) {
     for (int i = 0; i < count; ++i) body(i);
     return;
   }
-  auto call = [](void* context, int task) { (*static_cast<Body*>(context))(task); };
-  runner->run(count, call, &body);
+  using Callable = std::remove_reference_t<Body>;
+  auto call = [](void* context, int task) { (*static_cast<Callable*>(context))(task); };
+  runner->run(count, call, const_cast<void*>(static_cast<const void*>(&body)));
 }
 
 // A fixed cut of [0, total) into chunks of `chunk` (the last one takes the

@@ -60,7 +60,7 @@ Status ThreadPool::start(int workers, int spin_microseconds) {
   pthread_attr_setstacksize(&attr, kStackBytes);
   workers_ = workers;  // read by the threads' work(); fixed while they run
   for (int i = 1; i < workers; ++i) {
-    worker_args_[i] = Worker{this, i};
+    worker_args_[i] = Worker{this, i, job_.load()};
     const int rc = pthread_create(&threads_[threads_started_], &attr, &ThreadPool::thread_main, &worker_args_[i]);
     if (rc != 0) {
       pthread_attr_destroy(&attr);
@@ -87,7 +87,7 @@ void ThreadPool::stop() {
 
 void* ThreadPool::thread_main(void* arg) {
   const Worker* worker = static_cast<const Worker*>(arg);
-  worker->pool->worker_loop(worker->index);
+  worker->pool->worker_loop(worker->index, worker->first_seen);
   return nullptr;
 }
 
@@ -171,8 +171,7 @@ void ThreadPool::work(int self) {
   }
 }
 
-void ThreadPool::worker_loop(int self) {
-  std::uint64_t seen = job_.load();
+void ThreadPool::worker_loop(int self, std::uint64_t seen) {
   for (;;) {
     // Wait for a new job: spin first (jobs of a training step come tens of
     // microseconds apart), then sleep until run() wakes us.

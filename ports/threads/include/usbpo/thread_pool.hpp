@@ -51,10 +51,12 @@ class ThreadPool final : public TaskRunner {
  private:
   struct Worker {
     ThreadPool* pool;
-    int index;  // 1..workers-1 (the caller of run() is 0)
+    int index;                  // 1..workers-1 (the caller of run() is 0)
+    std::uint64_t first_seen;   // the newest job when the thread was started
   };
   static void* thread_main(void* worker);
-  void worker_loop(int self);
+  // Wait for jobs newer than `seen` and work on them until stop().
+  void worker_loop(int self, std::uint64_t seen);
   // One job of at most kMaxTasksPerJob tasks: announce, take part, wait.
   void run_job(int count, Task task, void* context);
   // Take and run tasks of the current job until none is left: thread self's
