@@ -53,7 +53,9 @@ Status ThreadPool::start(int workers, int spin_microseconds) {
   if (workers_ > 1 || threads_started_ > 0) {
     return Status::error(StatusCode::kFailedPrecondition, "thread pool already started");
   }
-  spin_us_ = spin_microseconds < 0 ? 0 : spin_microseconds;
+  // More threads than cores: a spinning worker would only hold a core that a
+  // thread with work needs, so idle workers sleep at once.
+  spin_us_ = spin_microseconds < 0 || workers > available_cores() ? 0 : spin_microseconds;
   stopping_.store(false);
   pthread_attr_t attr;
   if (pthread_attr_init(&attr) != 0) return Status::error(StatusCode::kFailedPrecondition, "pthread_attr_init failed");
