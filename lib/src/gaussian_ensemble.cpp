@@ -173,7 +173,9 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   double loss = 0;
   for (int b = 0; b < members; ++b) {
     loss += member_loss[b];
-    if (with_gradients) ops::gaussian_nll_bound_grads(out, batch, loss_scratch_ + loss_scratch_stride_ * b, d_max, d_min);
+    if (with_gradients) {
+      ops::gaussian_nll_bound_grads(out, batch, loss_scratch_ + loss_scratch_stride_ * b, d_max, d_min);
+    }
   }
   if (with_gradients) {
     MlpOps::backward(runner_, net_, params_, train_ws_, 0, members, grads_, false, false);

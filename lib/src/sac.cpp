@@ -186,7 +186,9 @@ Scalar Sac::critic_loss(const Scalar* next_eps, bool with_gradients) {
       dq[i] = err / static_cast<Scalar>(n);
     }
   }
-  if (with_gradients) MlpOps::backward(runner_, critic_net_, critic_params_, critic_ws_, 0, 2, critic_grads_, false, false);
+  if (with_gradients) {
+    MlpOps::backward(runner_, critic_net_, critic_params_, critic_ws_, 0, 2, critic_grads_, false, false);
+  }
   return static_cast<Scalar>(loss);
 }
 

@@ -145,7 +145,8 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
       ++i;
       continue;
     }
-    o->args.erase(o->args.begin() + static_cast<std::ptrdiff_t>(i), o->args.begin() + static_cast<std::ptrdiff_t>(i + n));
+    const auto first = o->args.begin() + static_cast<std::ptrdiff_t>(i);
+    o->args.erase(first, first + static_cast<std::ptrdiff_t>(n));
   }
   return true;
 }

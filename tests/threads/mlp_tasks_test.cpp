@@ -77,7 +77,9 @@ TEST(MlpTasks, EqualTheSerialPassesBitForBit) {
     Placed serial(net, c.batch);
     Gradients serial_grads(net.total_params());
     MlpOps::forward(net, params.data(), input.data(), in_size, c.batch, serial.ws, 0, c.members);
-    for (int b = 0; b < c.members; ++b) std::memcpy(serial.ws.output_grad(b), d_out.data() + b * out_size, out_size * 4);
+    for (int b = 0; b < c.members; ++b) {
+      std::memcpy(serial.ws.output_grad(b), d_out.data() + b * out_size, out_size * sizeof(Scalar));
+    }
     MlpOps::backward(net, params.data(), serial.ws, 0, c.members, serial_grads.data, true, true);
 
     for (int r = 0; r < 4; ++r) {
@@ -89,7 +91,7 @@ TEST(MlpTasks, EqualTheSerialPassesBitForBit) {
       MlpOps::forward(runner, net, params.data(), input.data(), in_size, c.batch, cut.ws, 0, c.members);
       for (int b = 0; b < c.members; ++b) {
         EXPECT_TRUE(same(cut.ws.output(b), serial.ws.output(b), out_size)) << "output of member " << b;
-        std::memcpy(cut.ws.output_grad(b), d_out.data() + b * out_size, out_size * 4);
+        std::memcpy(cut.ws.output_grad(b), d_out.data() + b * out_size, out_size * sizeof(Scalar));
       }
       MlpOps::backward(runner, net, params.data(), cut.ws, 0, c.members, grads.data, true, true);
       EXPECT_TRUE(same(grads.data, serial_grads.data, net.total_params())) << "parameter gradients";
@@ -99,7 +101,9 @@ TEST(MlpTasks, EqualTheSerialPassesBitForBit) {
       // Input gradients alone (the SAC actor loss through the critics) take one region.
       Placed only_input(net, c.batch);
       MlpOps::forward(runner, net, params.data(), input.data(), in_size, c.batch, only_input.ws, 0, c.members);
-      for (int b = 0; b < c.members; ++b) std::memcpy(only_input.ws.output_grad(b), d_out.data() + b * out_size, out_size * 4);
+      for (int b = 0; b < c.members; ++b) {
+        std::memcpy(only_input.ws.output_grad(b), d_out.data() + b * out_size, out_size * sizeof(Scalar));
+      }
       MlpOps::backward(runner, net, params.data(), only_input.ws, 0, c.members, nullptr, false, true);
       for (int b = 0; b < c.members; ++b) {
         EXPECT_TRUE(same(only_input.ws.input_grad(b), serial.ws.input_grad(b), in_size)) << "input-only, member " << b;

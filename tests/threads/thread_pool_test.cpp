@@ -23,7 +23,9 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
     for (int count : {0, 1, 2, 3, 7, 64, 1000}) {
       std::vector<int> hits(static_cast<std::size_t>(count), 0);
       run_tasks(&pool, count, 1e9, [&](int i) { ++hits[static_cast<std::size_t>(i)]; });
-      for (int i = 0; i < count; ++i) ASSERT_EQ(hits[static_cast<std::size_t>(i)], 1) << workers << " workers, task " << i;
+      for (int i = 0; i < count; ++i) {
+        ASSERT_EQ(hits[static_cast<std::size_t>(i)], 1) << workers << " workers, task " << i;
+      }
     }
   }
 }

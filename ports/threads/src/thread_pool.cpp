@@ -67,8 +67,8 @@ Status ThreadPool::start(int workers, int spin_microseconds) {
     if (rc != 0) {
       pthread_attr_destroy(&attr);
       stop();
-      return Status::error(StatusCode::kFailedPrecondition, "could not start worker thread %d of %d (error %d)", i, workers,
-                           rc);
+      return Status::error(StatusCode::kFailedPrecondition, "could not start worker thread %d of %d (error %d)", i,
+                           workers, rc);
     }
     ++threads_started_;
   }

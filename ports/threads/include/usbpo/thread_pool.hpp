@@ -37,8 +37,9 @@ class ThreadPool final : public TaskRunner {
 
   // Start workers - 1 threads (whoever calls run() is the first worker; 1 runs
   // every task on the caller). Idle workers spin for spin_microseconds before
-  // they sleep (not at all with more workers than available_cores()). Errors: workers outside [1, kMaxWorkers], a pool already
-  // started, or a thread the system would not create.
+  // they sleep (not at all with more workers than available_cores()).
+  // Errors: workers outside [1, kMaxWorkers], a pool already started, or a
+  // thread the system would not create.
   Status start(int workers, int spin_microseconds = 100);
   // Stop and join the threads (also done by the destructor).
   void stop();
