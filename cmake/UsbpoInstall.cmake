@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(usbpo_export_targets usbpo_core)
+set(usbpo_export_targets usbpo_core usbpo_threads)
 if(TARGET usbpo_mujoco)
   list(APPEND usbpo_export_targets usbpo_mujoco)
 endif()

@@ -4,7 +4,9 @@ set -euo pipefail
 packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
           libgtest-dev libgmock-dev libbenchmark-dev ccache libxxhash-dev libyaml-cpp-dev
           python3-numpy python3-scipy)  # the cross-check of `usbpo report`'s statistics
-if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch); fi
+# The PyTorch peer, with OpenBLAS behind its matrix products (Debian's python3-torch
+# otherwise links the reference BLAS, 20x slower).
+if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch libopenblas0-pthread); fi
 # Cross builds: Linux/ARM compilers, qemu-user to run their tests, GoogleTest
 # sources to build it for the target, the bare-metal Cortex-M toolchain.
 if [ "${USBPO_WITH_CROSS:-0}" = 1 ]; then

@@ -4,6 +4,7 @@
 
 #include "usbpo/ensemble_mlp.hpp"
 #include "usbpo/ops.hpp"
+#include "usbpo/parallel.hpp"
 
 namespace usbpo {
 
@@ -55,7 +56,13 @@ void Adam::step(Scalar* theta, const Scalar* grad) {
   ++step_;
   const AdamConfig& c = config_;
   if (segment_count_ == 0) {
-    ops::adam_step(theta, grad, m_, v_, n_, c.learning_rate, c.beta1, c.beta2, c.epsilon, 0, step_);
+    // Element-wise: fixed chunks (a multiple of the vector width) compute what one call would.
+    const Chunks chunks{n_, kChunk};
+    run_tasks(runner_, chunks.count(), 4.0 * static_cast<double>(n_), [&](int i) {
+      const std::size_t b = chunks.begin(i);
+      ops::adam_step(theta + b, grad + b, m_ + b, v_ + b, chunks.end(i) - b, c.learning_rate, c.beta1, c.beta2,
+                     c.epsilon, 0, step_);
+    });
     return;
   }
   // Decayed segments get their own calls; the rest of the buffer none.

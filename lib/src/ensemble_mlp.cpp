@@ -86,9 +86,14 @@ Status MlpWorkspace::place(const EnsembleMlp& net, int max_batch, bool with_inpu
     a_[l] = separate_a ? arena.allocate<Scalar>(n) : z_[l];
   }
   d_out_ = arena.allocate<Scalar>(size_product(net.shape().output_dim, cols, members));
+  // Each member's backward ping-pong starts 64-byte aligned, so member-parallel
+  // passes see the same alignment (and thus the same arithmetic) as member 0.
   const std::size_t scratch = size_product(net.max_width(), cols);
-  scratch_[0] = arena.allocate<Scalar>(scratch);
-  scratch_[1] = arena.allocate<Scalar>(scratch);
+  const std::size_t align = Arena::kAlignment / sizeof(Scalar);
+  scratch_stride_ = members > 1 ? size_product(size_sum(scratch, align - 1) / align, align) : 0;
+  const std::size_t scratch_total = members > 1 ? size_product(scratch_stride_, members) : scratch;
+  scratch_[0] = arena.allocate<Scalar>(scratch_total);
+  scratch_[1] = arena.allocate<Scalar>(scratch_total);
   d_input_ = with_input_grad
                  ? arena.allocate<Scalar>(size_product(net.shape().input_dim, cols, members))
                  : nullptr;

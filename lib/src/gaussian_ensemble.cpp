@@ -71,9 +71,14 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
   const std::size_t members = static_cast<std::size_t>(c.members);
   batch_inputs_ = arena.allocate<Scalar>(size_product(in, c.batch, members));
   batch_targets_ = arena.allocate<Scalar>(size_product(out, c.batch, members));
-  loss_scratch_ = arena.allocate<Scalar>(size_product(5, out, c.batch));
+  // Each member's loss terms start 64-byte aligned, as member 0's (same arithmetic).
+  const std::size_t align = Arena::kAlignment / sizeof(Scalar);
+  const std::size_t loss_terms = size_product(5, out, c.batch);
+  loss_scratch_stride_ = size_product(size_sum(loss_terms, align - 1) / align, align);
+  loss_scratch_ = arena.allocate<Scalar>(size_product(loss_scratch_stride_, members));
   chunk_inputs_ = arena.allocate<Scalar>(size_product(in, c.predict_chunk));
   chunk_logvar_ = arena.allocate<Scalar>(size_product(out, c.predict_chunk));
+  chunk_noise_ = arena.allocate<Scalar>(size_product(out, c.predict_chunk));
   chunk_index_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
   chosen_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
   order_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples));
@@ -162,7 +167,7 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   const int in = input_dim();
   const int out = output_dim();
   const int members = config_.members;
-  MlpOps::forward(net_, params_, inputs, static_cast<std::size_t>(in) * batch, batch, train_ws_, 0, members);
+  MlpOps::forward(runner_, net_, params_, inputs, static_cast<std::size_t>(in) * batch, batch, train_ws_, 0, members);
   const std::size_t mlp_params = net_.total_params();
   const Scalar* max_lv = params_ + mlp_params;
   const Scalar* min_lv = max_lv + out;
@@ -171,15 +176,24 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   if (with_gradients) std::fill(d_max, d_max + 2 * out, 0.0f);
   const Scalar scale = 1.0f / (static_cast<Scalar>(batch) * out);
   const std::size_t block = static_cast<std::size_t>(out) * batch;
+  // L_b = mean((mu - y)^2 e^-lv) + mean(lv) (MBPO's Gaussian NLL without constants),
+  // members side by side; their shares of the shared bounds' gradients are
+  // added afterwards, in member order.
+  double member_loss[64];
+  run_tasks(runner_, members, 20.0 * block * members, [&](int b) {
+    member_loss[b] = ops::gaussian_nll(train_ws_.output(b), targets + static_cast<std::size_t>(b) * block, max_lv,
+                                       min_lv, out, batch, scale, with_gradients ? train_ws_.output_grad(b) : nullptr,
+                                       nullptr, nullptr, loss_scratch_ + loss_scratch_stride_ * b);
+  });
   double loss = 0;
   for (int b = 0; b < members; ++b) {
-    // L_b = mean((mu - y)^2 e^-lv) + mean(lv) (MBPO's Gaussian NLL without constants)
-    loss += ops::gaussian_nll(train_ws_.output(b), targets + static_cast<std::size_t>(b) * block, max_lv, min_lv, out,
-                              batch, scale, with_gradients ? train_ws_.output_grad(b) : nullptr, d_max, d_min,
-                              loss_scratch_);
+    loss += member_loss[b];
+    if (with_gradients) {
+      ops::gaussian_nll_bound_grads(out, batch, loss_scratch_ + loss_scratch_stride_ * b, d_max, d_min);
+    }
   }
   if (with_gradients) {
-    MlpOps::backward(net_, params_, train_ws_, 0, members, grads_, false, false);
+    MlpOps::backward(runner_, net_, params_, train_ws_, 0, members, grads_, false, false);
   }
   // Bound penalty: coef (sum max_lv - sum min_lv).
   const Scalar coef = config_.logvar_bound_coef;
@@ -190,16 +204,21 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
       d_min[d] -= coef;
     }
   }
-  // Weight decay per layer: decay_l / 2 * ||W_l||^2 (no decay on biases).
-  for (int b = 0; b < members; ++b) {
+  // Weight decay per layer: decay_l / 2 * ||W_l||^2 (no decay on biases), by
+  // member; the terms are summed in member and layer order.
+  const int layers = net_.num_layers();
+  double decay_loss[64 * EnsembleMlp::kMaxLayers];
+  run_tasks(runner_, members, 2.0 * static_cast<double>(mlp_params), [&](int b) {
     const std::size_t block = net_.member_offset(b);
-    for (int l = 0; l < net_.num_layers(); ++l) {
+    for (int l = 0; l < layers; ++l) {
       const Scalar decay = config_.weight_decays[l];
       const std::size_t n_w = static_cast<std::size_t>(net_.layer_out(l)) * net_.layer_in(l);
       const std::size_t offset = block + net_.weight_offset(l);
-      loss += ops::l2_decay(params_ + offset, with_gradients ? grads_ + offset : nullptr, n_w, decay);
+      decay_loss[b * layers + l] =
+          ops::l2_decay(params_ + offset, with_gradients ? grads_ + offset : nullptr, n_w, decay);
     }
-  }
+  });
+  for (int i = 0; i < members * layers; ++i) loss += decay_loss[i];
   return static_cast<Scalar>(loss);
 }
 
@@ -210,8 +229,8 @@ void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots,
   for (int start = 0; start < count; start += config_.batch) {
     const int n = std::min(config_.batch, count - start);
     gather_batch(data, slots + start, n, batch_inputs_, batch_targets_);
-    MlpOps::forward(net_, params_, batch_inputs_, 0, n, train_ws_, 0, members);
-    for (int b = 0; b < members; ++b) {
+    MlpOps::forward(runner_, net_, params_, batch_inputs_, 0, n, train_ws_, 0, members);
+    run_tasks(runner_, members, 2.0 * n * out * members, [&](int b) {
       const Scalar* y_hat = train_ws_.output(b);
       for (int i = 0; i < n; ++i) {
         const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
@@ -221,7 +240,7 @@ void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots,
           sums[b] += err * err;
         }
       }
-    }
+    });
   }
   for (int b = 0; b < members; ++b) {
     mse[b] = count > 0 ? static_cast<Scalar>(sums[b] / (static_cast<double>(count) * out)) : 0.0f;
@@ -307,11 +326,11 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
     for (int b = 0; b < members; ++b) shuffle(bootstrap_ + static_cast<std::size_t>(b) * n_train, n_train, rng);
     for (int start = 0; start < n_train; start += config_.batch) {
       const int n = std::min(config_.batch, n_train - start);
-      for (int b = 0; b < members; ++b) {
+      run_tasks(runner_, members, 4.0 * n * (in + out) * members, [&](int b) {
         gather_batch(data, bootstrap_ + static_cast<std::size_t>(b) * n_train + start, n,
                      batch_inputs_ + static_cast<std::size_t>(b) * in * n,
                      batch_targets_ + static_cast<std::size_t>(b) * out * n);
-      }
+      });
       r.last_train_loss = batch_loss(batch_inputs_, batch_targets_, n, true);
       adam_.step(params_, grads_);
       ++r.gradient_steps;
@@ -364,28 +383,39 @@ Status GaussianEnsemble::sample(const Scalar* obs, const Scalar* act, int count,
         if (chosen_[i] == member) chunk_index_[k++] = start + i;
       }
       if (k == 0) continue;
+      // The arithmetic by fixed ranges of the elite's samples; the draws here,
+      // in sample order (reward, then each next-state dimension).
+      const Chunks ranges{static_cast<std::size_t>(k), 256};
       const Scalar* mean = normalizer_.mean();
       const Scalar* std = normalizer_.std();
-      for (int j = 0; j < k; ++j) {
-        const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
-        Scalar* x = chunk_inputs_ + static_cast<std::size_t>(j) * in;
-        const Scalar* o = obs + s * obs_dim;
-        const Scalar* a = act + s * act_dim;
-        for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
-        for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
-      }
-      MlpOps::forward(net_, params_, chunk_inputs_, 0, k, predict_ws_, member, 1);
+      run_tasks(runner_, ranges.count(), 4.0 * k * in, [&](int r) {
+        for (std::size_t j = ranges.begin(r); j < ranges.end(r); ++j) {
+          const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
+          Scalar* x = chunk_inputs_ + j * in;
+          const Scalar* o = obs + s * obs_dim;
+          const Scalar* a = act + s * act_dim;
+          for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
+          for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
+        }
+      });
+      MlpOps::forward(runner_, net_, params_, chunk_inputs_, 0, k, predict_ws_, member, 1);
       const Scalar* y_hat = predict_ws_.output(member);
-      clamp_logvar(y_hat, k, chunk_logvar_);
-      for (int j = 0; j < k; ++j) {
-        const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
-        const Scalar* mu = y_hat + static_cast<std::size_t>(j) * 2 * out;
-        const Scalar* lv = chunk_logvar_ + static_cast<std::size_t>(j) * out;
-        reward[s] = mu[0] + std::exp(0.5f * lv[0]) * rng.normal();
-        const Scalar* o = obs + s * obs_dim;
-        Scalar* o2 = next_obs + s * obs_dim;
-        for (int d = 0; d < obs_dim; ++d) o2[d] = o[d] + mu[1 + d] + std::exp(0.5f * lv[1 + d]) * rng.normal();
-      }
+      for (int j = 0; j < k * out; ++j) chunk_noise_[j] = rng.normal();
+      run_tasks(runner_, ranges.count(), 40.0 * k * out, [&](int r) {
+        const std::size_t j0 = ranges.begin(r);
+        const int count = static_cast<int>(ranges.end(r) - j0);
+        clamp_logvar(y_hat + j0 * 2 * out, count, chunk_logvar_ + j0 * out);
+        for (std::size_t j = j0; j < ranges.end(r); ++j) {
+          const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
+          const Scalar* mu = y_hat + j * 2 * out;
+          const Scalar* lv = chunk_logvar_ + j * out;
+          const Scalar* noise = chunk_noise_ + j * out;
+          reward[s] = mu[0] + std::exp(0.5f * lv[0]) * noise[0];
+          const Scalar* o = obs + s * obs_dim;
+          Scalar* o2 = next_obs + s * obs_dim;
+          for (int d = 0; d < obs_dim; ++d) o2[d] = o[d] + mu[1 + d] + std::exp(0.5f * lv[1 + d]) * noise[1 + d];
+        }
+      });
     }
   }
   return Status::ok();
@@ -409,7 +439,7 @@ Status GaussianEnsemble::predict_member(int member, const Scalar* obs, const Sca
       std::copy(act + s * act_dim, act + (s + 1) * act_dim, x + obs_dim);
     }
     normalizer_.apply(chunk_inputs_, n, chunk_inputs_);
-    MlpOps::forward(net_, params_, chunk_inputs_, 0, n, predict_ws_, member, 1);
+    MlpOps::forward(runner_, net_, params_, chunk_inputs_, 0, n, predict_ws_, member, 1);
     const Scalar* y_hat = predict_ws_.output(member);
     clamp_logvar(y_hat, n, logvar + static_cast<std::size_t>(start) * out);
     for (int j = 0; j < n; ++j) {

@@ -24,9 +24,12 @@ struct KernelTable {
   decltype(&kernels_generic::activation_backward) activation_backward;
   decltype(&kernels_generic::linear_backward_params) linear_backward_params;
   decltype(&kernels_generic::linear_backward_input) linear_backward_input;
+  decltype(&kernels_generic::linear_backward_weights) linear_backward_weights;
+  decltype(&kernels_generic::linear_backward_bias) linear_backward_bias;
   decltype(&kernels_generic::adam_step) adam_step;
   decltype(&kernels_generic::polyak) polyak;
   decltype(&kernels_generic::gaussian_nll) gaussian_nll;
+  decltype(&kernels_generic::gaussian_nll_bound_grads) gaussian_nll_bound_grads;
   decltype(&kernels_generic::soft_clamp_logvar) soft_clamp_logvar;
   decltype(&kernels_generic::l2_decay) l2_decay;
   decltype(&kernels_generic::w2_diag_gaussian) w2_diag_gaussian;
@@ -37,10 +40,10 @@ struct KernelTable {
 #define USBPO_KERNEL_TABLE(ns, label)                                                                        \
   KernelTable {                                                                                              \
     label, &ns::gemm, &ns::linear_forward, &ns::activation_forward, &ns::activation_backward,                \
-        &ns::linear_backward_params, &ns::linear_backward_input, &ns::adam_step, &ns::polyak,                \
-        &ns::gaussian_nll, &ns::soft_clamp_logvar, &ns::l2_decay, &ns::w2_diag_gaussian,                     \
-        &ns::tanh_gaussian_sample,                                                                           \
-        &ns::tanh_gaussian_backward                                                                          \
+        &ns::linear_backward_params, &ns::linear_backward_input, &ns::linear_backward_weights,               \
+        &ns::linear_backward_bias, &ns::adam_step, &ns::polyak,                                              \
+        &ns::gaussian_nll, &ns::gaussian_nll_bound_grads, &ns::soft_clamp_logvar, &ns::l2_decay,             \
+        &ns::w2_diag_gaussian, &ns::tanh_gaussian_sample, &ns::tanh_gaussian_backward                        \
   }
 
 KernelTable choose() {
@@ -88,6 +91,13 @@ void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, in
 void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x) {
   kernels().linear_backward_input(w, d_z, m, k, n, d_x);
 }
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w) {
+  kernels().linear_backward_weights(d_z, x, m, k, n, k_begin, k_end, accumulate, d_w);
+}
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias) {
+  kernels().linear_backward_bias(d_z, m, n, accumulate, d_bias);
+}
 void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr, Scalar beta1,
                Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {
   kernels().adam_step(theta, grad, m, v, n, lr, beta1, beta2, eps, decay, step);
@@ -98,6 +108,9 @@ void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
 double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
                     int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch) {
   return kernels().gaussian_nll(output, target, max_lv, min_lv, out, n, scale, d_output, d_max, d_min, scratch);
+}
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min) {
+  kernels().gaussian_nll_bound_grads(out, n, scratch, d_max, d_min);
 }
 void soft_clamp_logvar(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
                        Scalar* logvar) {

@@ -150,7 +150,7 @@ Status Sac::act_batch(const Scalar* obs, int count, Scalar* actions, bool determ
     const int n = std::min(config_.batch, count - start);
     const Scalar* x = obs + static_cast<std::size_t>(start) * obs_dim;
     Scalar* a = actions + static_cast<std::size_t>(start) * act_dim;
-    MlpOps::forward(actor_net_, actor_params_, x, 0, n, actor_ws_, 0, 1);
+    MlpOps::forward(runner_, actor_net_, actor_params_, x, 0, n, actor_ws_, 0, 1);
     if (deterministic) {
       const Scalar* out = actor_ws_.output(0);
       for (int i = 0; i < n; ++i) {
@@ -170,10 +170,10 @@ Scalar Sac::critic_loss(const Scalar* next_eps, bool with_gradients) {
   const int act_dim = config_.act_dim;
   const Scalar alpha_now = alpha();
   // Target: y = r + gamma (1 - d) (min_j Qtarget_j(s', a') - alpha log pi(a'|s')), a' ~ pi(s').
-  MlpOps::forward(actor_net_, actor_params_, batch_.next_obs, 0, n, actor_ws_, 0, 1);
+  MlpOps::forward(runner_, actor_net_, actor_params_, batch_.next_obs, 0, n, actor_ws_, 0, 1);
   squash(n, next_eps, pi_act_, log_pi_);
   stack_rows(batch_.next_obs, obs_dim, pi_act_, act_dim, n, critic_in_);
-  MlpOps::forward(critic_net_, target_params_, critic_in_, 0, n, target_ws_, 0, 2);
+  MlpOps::forward(runner_, critic_net_, target_params_, critic_in_, 0, n, target_ws_, 0, 2);
   const Scalar* q1t = target_ws_.output(0);
   const Scalar* q2t = target_ws_.output(1);
   for (int i = 0; i < n; ++i) {
@@ -182,7 +182,7 @@ Scalar Sac::critic_loss(const Scalar* next_eps, bool with_gradients) {
   }
   // Loss: sum_j 0.5 mean (Q_j(s, a) - y)^2.
   stack_rows(batch_.obs, obs_dim, batch_.act, act_dim, n, critic_in_);
-  MlpOps::forward(critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
+  MlpOps::forward(runner_, critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
   double loss = 0;
   for (int j = 0; j < 2; ++j) {
     const Scalar* q = critic_ws_.output(j);
@@ -193,7 +193,9 @@ Scalar Sac::critic_loss(const Scalar* next_eps, bool with_gradients) {
       dq[i] = err / static_cast<Scalar>(n);
     }
   }
-  if (with_gradients) MlpOps::backward(critic_net_, critic_params_, critic_ws_, 0, 2, critic_grads_, false, false);
+  if (with_gradients) {
+    MlpOps::backward(runner_, critic_net_, critic_params_, critic_ws_, 0, 2, critic_grads_, false, false);
+  }
   return static_cast<Scalar>(loss);
 }
 
@@ -202,10 +204,10 @@ Scalar Sac::actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_
   const int obs_dim = config_.obs_dim;
   const int act_dim = config_.act_dim;
   const Scalar alpha_now = alpha();
-  MlpOps::forward(actor_net_, actor_params_, batch_.obs, 0, n, actor_ws_, 0, 1);
+  MlpOps::forward(runner_, actor_net_, actor_params_, batch_.obs, 0, n, actor_ws_, 0, 1);
   squash(n, eps, pi_act_, log_pi_);
   stack_rows(batch_.obs, obs_dim, pi_act_, act_dim, n, critic_in_);
-  MlpOps::forward(critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
+  MlpOps::forward(runner_, critic_net_, critic_params_, critic_in_, 0, n, critic_ws_, 0, 2);
   const Scalar* q1 = critic_ws_.output(0);
   const Scalar* q2 = critic_ws_.output(1);
   double loss = 0, sum_log_pi = 0;
@@ -223,7 +225,7 @@ Scalar Sac::actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_
     Scalar* dq = critic_ws_.output_grad(j);
     for (int i = 0; i < n; ++i) dq[i] = argmin_[i] == j ? 1.0f : 0.0f;
   }
-  MlpOps::backward(critic_net_, critic_params_, critic_ws_, 0, 2, nullptr, false, true);
+  MlpOps::backward(runner_, critic_net_, critic_params_, critic_ws_, 0, 2, nullptr, false, true);
   // dQ_min/da of each sample, from the critic holding its minimum, then the
   // chain rule through the tanh-Gaussian into the actor's outputs.
   const int in_dim = obs_dim + act_dim;
@@ -233,7 +235,7 @@ Scalar Sac::actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_
   }
   ops::tanh_gaussian_backward(actor_ws_.output(0), eps, pi_act_, act_dim, n, config_.log_std_min,
                               config_.log_std_max, alpha_now, actor_ws_.output_grad(0));
-  MlpOps::backward(actor_net_, actor_params_, actor_ws_, 0, 1, actor_grads_, false, false);
+  MlpOps::backward(runner_, actor_net_, actor_params_, actor_ws_, 0, 1, actor_grads_, false, false);
   return static_cast<Scalar>(loss);
 }
 
@@ -275,7 +277,11 @@ void Sac::apply_gradients(SacStats* stats) {
 }
 
 void Sac::update_targets() {
-  ops::polyak(target_params_, critic_params_, critic_net_.total_params(), config_.tau);
+  const Chunks chunks{critic_net_.total_params(), 16384};
+  run_tasks(runner_, chunks.count(), 2.0 * static_cast<double>(chunks.total), [&](int i) {
+    const std::size_t b = chunks.begin(i);
+    ops::polyak(target_params_ + b, critic_params_ + b, chunks.end(i) - b, config_.tau);
+  });
 }
 
 Status Sac::update(Rng& rng, SacStats* stats) {

@@ -175,9 +175,12 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   Rng init_rng = rng_.split();
   eval_rng_ = rng_.split();
   USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
+  sac_.set_runner(config.runner);
   if (uses_model(config_.algorithm)) {
     USBPO_RETURN_IF_ERROR(model_.init(config_.model, arena, init_rng));
     USBPO_RETURN_IF_ERROR(w2_.init(config_.w2, model_, arena));
+    model_.set_runner(config.runner);
+    w2_.set_runner(config.runner);
   }
   policy_epoch_ = -1;
   val_count_ = 0;

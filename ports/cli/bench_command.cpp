@@ -1,5 +1,6 @@
-// `usbpo bench`: component timings of the core, optionally side by side with
-// the PyTorch peer (tests/bench/torch_peer.py) run from this process.
+// `usbpo bench`: component timings of the core at one or more thread counts,
+// optionally side by side with the PyTorch peer (tests/bench/torch_peer.py)
+// run from this process at its best thread count.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "usbpo/policy.hpp"
 #include "usbpo/policy_file.hpp"
 #include "usbpo/sac.hpp"
+#include "usbpo/thread_pool.hpp"
 #include "usbpo/trainer.hpp"
 #if defined(USBPO_HAVE_MUJOCO)
 #include "usbpo/mujoco/registry.hpp"
@@ -49,7 +51,7 @@ double sgemm_peak_gflops(double seconds) {
   return 2.0 * n * n * n / (t.min_us * 1e-6) / 1e9;
 }
 
-Row bench_sac_update(double seconds, double* gflops) {
+Row bench_sac_update(double seconds, TaskRunner* runner, double* gflops) {
   SacConfig c;
   c.obs_dim = 11;
   c.act_dim = 3;
@@ -59,6 +61,7 @@ Row bench_sac_update(double seconds, double* gflops) {
   Sac sac;
   Rng rng(0);
   (void)sac.init(c, arena, rng);
+  sac.set_runner(runner);
   SacBatch& b = sac.batch();
   for (int i = 0; i < c.batch * c.obs_dim; ++i) b.obs[i] = rng.normal(), b.next_obs[i] = rng.normal();
   for (int i = 0; i < c.batch * c.act_dim; ++i) b.act[i] = rng.uniform(-1, 1);
@@ -87,10 +90,11 @@ struct HopperEnsemble {
   }
 };
 
-Row bench_ensemble_step(double seconds, double* gflops) {
+Row bench_ensemble_step(double seconds, TaskRunner* runner, double* gflops) {
   Rng rng(0);
   HopperEnsemble hopper(rng);
   GaussianEnsemble& model = hopper.model;
+  model.set_runner(runner);
   std::vector<Scalar> inputs(static_cast<std::size_t>(14) * 256 * 7), targets(static_cast<std::size_t>(12) * 256 * 7);
   for (auto& x : inputs) x = rng.normal();
   for (auto& y : targets) y = 0.1f * rng.normal();
@@ -104,10 +108,11 @@ Row bench_ensemble_step(double seconds, double* gflops) {
   return {"ensemble_mle_step", "us", t.median_us, "7 members 4x200 swish, batch 256 each"};
 }
 
-Row bench_ensemble_predict(double seconds) {
+Row bench_ensemble_predict(double seconds, TaskRunner* runner) {
   Rng rng(0);
   HopperEnsemble hopper(rng);
   GaussianEnsemble& model = hopper.model;
+  model.set_runner(runner);
   const int n = 100000;
   std::vector<Scalar> obs(static_cast<std::size_t>(11) * n), act(static_cast<std::size_t>(3) * n),
       next(static_cast<std::size_t>(11) * n), reward(n);
@@ -153,8 +158,9 @@ void bench_act(double, std::vector<Row>* rows) {
   rows->push_back({"actor_act_single_p99", "us", l.p99_us, "p99"});
 }
 
-Row bench_pendulum_train(bool quick, double* final_return) {
+Row bench_pendulum_train(bool quick, TaskRunner* runner, double* final_return) {
   TrainerConfig c;
+  c.runner = runner;
   c.seed = 0;
   c.start_steps = 100;
   c.update_after = 100;
@@ -194,9 +200,15 @@ Row bench_pendulum_train(bool quick, double* final_return) {
 }
 
 // Minimal reader of the peer's JSON lines: "name" and "value" fields.
-std::map<std::string, double> run_peer(const std::string& script, bool quick, std::string* info) {
+std::map<std::string, double> run_peer(const std::string& script, bool quick, int threads, std::string* info) {
   std::map<std::string, double> values;
-  const std::string command = "/usr/bin/python3 '" + script + "'" + (quick ? " --quick" : "");
+  // OpenBLAS (behind Debian's torch) gets as many threads as torch, and picks
+  // its kernels for this CPU itself (a core type or cache size set for
+  // another machine would slow it down).
+  const std::string command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=" +
+                              std::to_string(threads) + " OMP_NUM_THREADS=" + std::to_string(threads) +
+                              " /usr/bin/python3 '" + script + "'" + (quick ? " --quick" : "") + " --threads " +
+                              std::to_string(threads);
   std::fprintf(stderr, "running the PyTorch peer: %s\n", command.c_str());
   std::FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return values;
@@ -218,7 +230,7 @@ std::map<std::string, double> run_peer(const std::string& script, bool quick, st
     };
     const std::string name = field("name");
     if (name == "torch_info") {
-      *info = "PyTorch " + field("version") + ", threads " + field("threads");
+      *info = "PyTorch " + field("version") + " (" + field("blas") + ")";
       continue;
     }
     const std::string value = field("value");
@@ -231,50 +243,52 @@ std::map<std::string, double> run_peer(const std::string& script, bool quick, st
   return values;
 }
 
-}  // namespace
-
-int bench_command(int argc, char** argv) {
-  Arguments args;
-  std::string error;
-  if (!args.parse(argc, argv, 2, {"quick", "with-peer", "help"}, &error)) {
-    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
-    return 2;
-  }
-  if (args.has("help")) {
-    std::fprintf(stderr,
-                 "usage: usbpo bench [--quick] [--with-peer] [--peer SCRIPT] [--only NAME,...]\n"
-                 "  --quick       shorter timings (CI smoke run)\n"
-                 "  --with-peer   also run the PyTorch peer (tests/bench/torch_peer.py) and print ratios\n");
-    return 0;
-  }
-  const bool quick = args.has("quick");
-  const bool with_peer = args.has("with-peer");
-  const std::string peer_script = args.get("peer", std::string(USBPO_SOURCE_DIR) + "/tests/bench/torch_peer.py");
-  const std::string only = args.get("only", "");
-  if (!args.check_all_used(&error)) {
-    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
-    return 2;
-  }
-  // --only takes comma-separated prefixes of benchmark names.
-  auto wanted = [&](const char* name) {
-    if (only.empty()) return true;
-    std::size_t start = 0;
-    while (start <= only.size()) {
-      const std::size_t end = std::min(only.find(',', start), only.size());
-      const std::string prefix = only.substr(start, end - start);
-      if (!prefix.empty() && std::string(name).rfind(prefix, 0) == 0) return true;
-      start = end + 1;
+// Thread counts from "N" or "N,M,...", each in [1, ThreadPool::kMaxWorkers].
+bool parse_thread_list(const std::string& text, std::vector<int>* counts, std::string* error) {
+  counts->clear();
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    char* stop = nullptr;
+    const long value = item.empty() ? 0 : std::strtol(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0' || value < 1 || value > ThreadPool::kMaxWorkers) {
+      *error = "--threads takes counts between 1 and " + std::to_string(ThreadPool::kMaxWorkers) +
+               " separated by commas (this machine offers " + std::to_string(available_cores()) + "), got '" +
+               text + "'";
+      return false;
     }
-    return false;
-  };
-  const double seconds = quick ? 0.3 : 2.0;
+    counts->push_back(static_cast<int>(value));
+    start = end + 1;
+  }
+  return true;
+}
 
+// Every figure at one thread count.
+struct ThreadRun {
+  int threads = 1;
   std::vector<Row> rows;
-  double sac_gflops = 0, ensemble_gflops = 0, pendulum_return = 0;
-  if (wanted("sac_update_hopper")) rows.push_back(bench_sac_update(seconds, &sac_gflops));
-  if (wanted("ensemble_mle_step")) rows.push_back(bench_ensemble_step(seconds, &ensemble_gflops));
+  double sac_gflops = 0, ensemble_gflops = 0;
+};
+
+template <typename Wanted>
+ThreadRun run_benchmarks(int threads, bool quick, Wanted&& wanted) {
+  ThreadRun run;
+  run.threads = threads;
+  ThreadPool pool;
+  const Status started = pool.start(threads);
+  if (!started.is_ok()) {
+    std::fprintf(stderr, "usbpo bench: %s\n", started.message());
+    return run;
+  }
+  TaskRunner* runner = &pool;
+  const double seconds = quick ? 0.3 : 2.0;
+  std::vector<Row>& rows = run.rows;
+  double pendulum_return = 0;
+  if (wanted("sac_update_hopper")) rows.push_back(bench_sac_update(seconds, runner, &run.sac_gflops));
+  if (wanted("ensemble_mle_step")) rows.push_back(bench_ensemble_step(seconds, runner, &run.ensemble_gflops));
   if (wanted("ensemble_predict_100k")) {
-    rows.push_back(bench_ensemble_predict(seconds));
+    rows.push_back(bench_ensemble_predict(seconds, runner));
     // The same figure against the peer's grouped variant (same arithmetic as ours).
     Row grouped = rows.back();
     grouped.name = "ensemble_predict_100k_grouped";
@@ -282,7 +296,7 @@ int bench_command(int argc, char** argv) {
     rows.push_back(grouped);
   }
   if (wanted("actor_act_single")) bench_act(seconds, &rows);
-  if (wanted("pendulum_sac_train")) rows.push_back(bench_pendulum_train(quick, &pendulum_return));
+  if (wanted("pendulum_sac_train")) rows.push_back(bench_pendulum_train(quick, runner, &pendulum_return));
 #if defined(USBPO_HAVE_MUJOCO)
   if (wanted("env_step_")) {
     for (int i = 0; i < mujoco::task_count(); ++i) {
@@ -300,36 +314,130 @@ int bench_command(int argc, char** argv) {
     }
   }
 #endif
+  return run;
+}
+
+// The peer's best figure per benchmark over its thread counts, and at which.
+struct PeerBest {
+  double value = 0;
+  int threads = 0;
+};
+
+std::string thread_label(int threads) { return std::to_string(threads) + (threads == 1 ? " thread" : " threads"); }
+
+}  // namespace
+
+int bench_command(int argc, char** argv) {
+  Arguments args;
+  std::string error;
+  if (!args.parse(argc, argv, 2, {"quick", "with-peer", "help"}, &error)) {
+    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+    return 2;
+  }
+  if (args.has("help")) {
+    std::fprintf(stderr,
+                 "usage: usbpo bench [--quick] [--threads N[,M...]] [--with-peer] [--peer SCRIPT] [--only NAME,...]\n"
+                 "  --quick       shorter timings (CI smoke run)\n"
+                 "  --threads     thread counts to time, side by side with the speed-up of the last over the\n"
+                 "                first (default: every core this process may use, here %d)\n"
+                 "  --with-peer   also run the PyTorch peer (tests/bench/torch_peer.py) at each of those thread\n"
+                 "                counts and compare with its best one\n",
+                 available_cores());
+    return 0;
+  }
+  const bool quick = args.has("quick");
+  const bool with_peer = args.has("with-peer");
+  const std::string peer_script = args.get("peer", std::string(USBPO_SOURCE_DIR) + "/tests/bench/torch_peer.py");
+  const std::string only = args.get("only", "");
+  std::vector<int> thread_counts;
+  if (!parse_thread_list(args.get("threads", std::to_string(available_cores())), &thread_counts, &error) ||
+      !args.check_all_used(&error)) {
+    std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+    return 2;
+  }
+  // --only takes comma-separated prefixes of benchmark names.
+  auto wanted = [&](const char* name) {
+    if (only.empty()) return true;
+    std::size_t start = 0;
+    while (start <= only.size()) {
+      const std::size_t end = std::min(only.find(',', start), only.size());
+      const std::string prefix = only.substr(start, end - start);
+      if (!prefix.empty() && std::string(name).rfind(prefix, 0) == 0) return true;
+      start = end + 1;
+    }
+    return false;
+  };
+
+  std::vector<ThreadRun> runs;
+  for (int threads : thread_counts) runs.push_back(run_benchmarks(threads, quick, wanted));
   const double peak = sgemm_peak_gflops(quick ? 0.3 : 1.0);
 
-  std::map<std::string, double> peer;
+  std::map<std::string, PeerBest> peer;
   std::string peer_info;
-  if (with_peer) peer = run_peer(peer_script, quick, &peer_info);
-
-  std::printf("usbpo bench (%s)%s%s\n", quick ? "quick" : "full", with_peer ? ", peer: " : "",
-              with_peer ? (peer_info.empty() ? "did not run" : peer_info.c_str()) : "");
-  std::printf("| benchmark | usbpo | PyTorch | speed-up | notes |\n|---|---:|---:|---:|---|\n");
-  for (const Row& r : rows) {
-    auto it = peer.find(r.name);
-    char theirs[64] = "-", ratio[64] = "-";
-    if (it != peer.end()) {
-      std::snprintf(theirs, sizeof(theirs), "%.4g %s", it->second, r.unit.c_str());
-      // Lower is better for time units, higher for throughput.
-      const double speedup = r.unit == "steps/s" ? r.value / it->second : it->second / r.value;
-      std::snprintf(ratio, sizeof(ratio), "%.2fx", speedup);
+  if (with_peer) {
+    for (int threads : thread_counts) {
+      std::string info;
+      for (const auto& [name, value] : run_peer(peer_script, quick, threads, &info)) {
+        PeerBest& best = peer[name];
+        const bool better = name.find(".final_eval_return") == std::string::npos && value < best.value;
+        if (best.threads == 0 || better) best = PeerBest{value, threads};
+      }
+      if (!info.empty()) peer_info = info;
     }
-    std::printf("| %s | %.4g %s | %s | %s | %s |\n", r.name.c_str(), r.value, r.unit.c_str(), theirs, ratio,
-                r.note.c_str());
+  }
+
+  const ThreadRun& first = runs.front();
+  const ThreadRun& last = runs.back();
+  const bool several = runs.size() > 1;
+  std::printf("usbpo bench (%s)%s%s\n", quick ? "quick" : "full", with_peer ? ", peer: " : "",
+              with_peer ? (peer_info.empty() ? "did not run" : (peer_info + ", best of its thread counts").c_str())
+                        : "");
+  std::printf("| benchmark |");
+  for (const ThreadRun& run : runs) std::printf(" usbpo, %s |", thread_label(run.threads).c_str());
+  if (several) std::printf(" speed-up %d vs %d |", last.threads, first.threads);
+  if (with_peer) std::printf(" PyTorch, best | usbpo at %d vs PyTorch |", last.threads);
+  std::printf(" notes |\n|---|");
+  for (std::size_t i = 0; i < runs.size() + (several ? 1 : 0) + (with_peer ? 2 : 0); ++i) std::printf("---:|");
+  std::printf("---|\n");
+  // Lower is better for time units, higher for throughput.
+  auto speedup = [](const Row& r, double baseline) {
+    return r.unit == "steps/s" ? r.value / baseline : baseline / r.value;
+  };
+  for (std::size_t i = 0; i < first.rows.size(); ++i) {
+    const Row& r = first.rows[i];
+    std::printf("| %s |", r.name.c_str());
+    for (const ThreadRun& run : runs) {
+      if (i < run.rows.size()) std::printf(" %.4g %s |", run.rows[i].value, r.unit.c_str());
+      else std::printf(" - |");
+    }
+    const Row& r_last = i < last.rows.size() ? last.rows[i] : r;
+    if (several) std::printf(" %.2fx |", speedup(r_last, r.value));
+    if (with_peer) {
+      auto it = peer.find(r.name);
+      if (it != peer.end()) {
+        std::printf(" %.4g %s (%s) | %.2fx |", it->second.value, r.unit.c_str(),
+                    thread_label(it->second.threads).c_str(), speedup(r_last, it->second.value));
+      } else {
+        std::printf(" - | - |");
+      }
+    }
+    std::printf(" %s |\n", r_last.note.c_str());
   }
   std::printf("\nkernels: %s, gemm: %s\n", ops::kernel_variant(), ops::gemm_backend());
-  std::printf("sgemm peak (1024^3 through ops::gemm): %.1f GFLOP/s\n", peak);
-  if (sac_gflops > 0) std::printf("SAC update: %.1f GFLOP/s (%.0f %% of peak)\n", sac_gflops, 100 * sac_gflops / peak);
-  if (ensemble_gflops > 0) {
-    std::printf("ensemble MLE step: %.1f GFLOP/s (%.0f %% of peak)\n", ensemble_gflops, 100 * ensemble_gflops / peak);
+  std::printf("sgemm peak (1024^3 through ops::gemm, one thread): %.1f GFLOP/s\n", peak);
+  for (const ThreadRun& run : runs) {
+    if (run.sac_gflops > 0) {
+      std::printf("SAC update, %s: %.1f GFLOP/s (%.0f %% of one thread's peak)\n", thread_label(run.threads).c_str(),
+                  run.sac_gflops, 100 * run.sac_gflops / peak);
+    }
+    if (run.ensemble_gflops > 0) {
+      std::printf("ensemble MLE step, %s: %.1f GFLOP/s (%.0f %% of one thread's peak)\n",
+                  thread_label(run.threads).c_str(), run.ensemble_gflops, 100 * run.ensemble_gflops / peak);
+    }
   }
   if (peer.count("pendulum_sac_train.final_eval_return")) {
     std::printf("PyTorch peer pendulum: final eval return %.1f (its own Python env and loop)\n",
-                peer["pendulum_sac_train.final_eval_return"]);
+                peer["pendulum_sac_train.final_eval_return"].value);
   }
   return 0;
 }

@@ -33,6 +33,7 @@
 #include "usbpo/dataset.hpp"
 #include "usbpo/file_io.hpp"
 #include "usbpo/policy_file.hpp"
+#include "usbpo/thread_pool.hpp"
 
 namespace usbpo::cli {
 namespace {
@@ -47,7 +48,7 @@ std::string format(const char* fmt, double value) {
 }
 
 // The options of a resumed run: those saved in the checkpoint, with the
-// resume options (--steps, --checkpoint-every, --max-memory) given now.
+// resume options (--steps, --checkpoint-every, --max-memory, --threads) given now.
 bool resume_options(const ResumeRequest& request, CheckpointFile* checkpoint, RunRecord* record,
                     TrainOptions* options, std::string* error) {
   const std::string path = request.dir + "/" + kCheckpointFile;
@@ -149,6 +150,13 @@ int train_command(int argc, char** argv) {
   if (!resuming && !o.init_dataset.empty() && !read_init_dataset(&o, &dataset, &error)) return refuse(error);
   TrainerConfig& config = o.config;
   config.clock = now_seconds;
+  ThreadPool pool;  // started before the trainer: no thread is created after init
+  Status pool_status = pool.start(o.threads);
+  if (!pool_status.is_ok()) {
+    std::fprintf(stderr, "usbpo train: %s\n", pool_status.message());
+    return 2;
+  }
+  config.runner = &pool;
 
   std::unique_ptr<Env> env, eval_env;
   Status status = make_env(o.env_name, &env, o.mjcf_path);
@@ -205,9 +213,10 @@ int train_command(int argc, char** argv) {
     return 1;
   }
   const std::int64_t steps = o.steps;
-  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %.1f MB arena -> %s%s\n", o.env_name.c_str(),
-               o.algo_name.c_str(), static_cast<long long>(steps), static_cast<unsigned long long>(config.seed),
-               bytes / 1e6, o.out.c_str(),
+  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %d thread%s, %.1f MB arena -> %s%s\n",
+               o.env_name.c_str(), o.algo_name.c_str(), static_cast<long long>(steps),
+               static_cast<unsigned long long>(config.seed), o.threads, o.threads == 1 ? "" : "s", bytes / 1e6,
+               o.out.c_str(),
                resuming ? (" (resumed at step " + std::to_string(trainer.progress().env_steps) + ")").c_str() : "");
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);

@@ -1,6 +1,7 @@
 #include "train_options.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "arguments.hpp"
 #include "env_factory.hpp"
 #include "task_defaults.hpp"
+#include "usbpo/thread_pool.hpp"
 
 namespace usbpo::cli {
 
@@ -29,10 +31,12 @@ void print_train_usage() {
                "                         machine's physical memory or cgroup limit)\n"
                "  --checkpoint-every N   env steps between checkpoints (default: one epoch; 0: only at the end)\n"
                "  --resume DIR           continue the run in DIR from its checkpoint, bit for bit (then only\n"
-               "                         --steps, --checkpoint-every and --max-memory may be given)\n"
+               "                         --steps, --checkpoint-every, --max-memory and --threads may be given)\n"
                "  --init-dataset FILE    start from logged real transitions (a usbpo dataset file); exploration\n"
                "                         is shortened by their number and model-based runs fit a model at once\n"
                "  --save-dataset FILE    write the real transitions of the run as a dataset file at the end\n"
+               "  --threads N            worker threads (default: every core this process may use, here %d);\n"
+               "                         the results are bit-identical for every N\n"
                "  overrides of the task defaults:\n"
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
@@ -43,7 +47,7 @@ void print_train_usage() {
                "  --model-max-epochs N (0: no cap)\n"
                "  USB-PO phase 2 (only with --algo usbpo and usbpo+pmac): --w2-lr X --w2-batch N --w2-max-steps N\n"
                "  --w2-terms both|shift|bias (the paper's ablations)\n",
-               env_names().c_str());
+               env_names().c_str(), available_cores());
 }
 
 void set_option(std::vector<std::string>* args, const std::string& key, const std::string& value) {
@@ -58,7 +62,7 @@ void set_option(std::vector<std::string>* args, const std::string& key, const st
 }
 
 bool is_resume_option(const std::string& key) {
-  return key == "steps" || key == "checkpoint-every" || key == "max-memory";
+  return key == "steps" || key == "checkpoint-every" || key == "max-memory" || key == "threads";
 }
 
 namespace {
@@ -174,6 +178,9 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   o->checkpoint_every = args.get_int("checkpoint-every", c.epoch_length, 0, kInt);
   o->init_dataset = args.get("init-dataset", "");
   o->save_dataset = args.get("save-dataset", "");
+  // Range-checked below with a message that names this machine's cores.
+  const std::int64_t threads = args.get_int("threads", available_cores(), std::numeric_limits<std::int64_t>::min(),
+                                            std::numeric_limits<std::int64_t>::max());
   // Set by usbpo itself after reading the dataset, so that a resumed run sizes
   // its stores and its exploration exactly as the first one did.
   o->dataset_transitions = args.get_int("init-dataset-transitions", 0, 0, kInt);
@@ -196,6 +203,23 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
   if (args.given("save-dataset") && o->save_dataset.empty()) {
     *error = "--save-dataset must not be empty";
     return false;
+  }
+  if (threads < 1 || threads > ThreadPool::kMaxWorkers) {
+    *error = "--threads must be between 1 and " + std::to_string(ThreadPool::kMaxWorkers) + " (this machine offers " +
+             std::to_string(available_cores()) + "), got " + std::to_string(threads);
+    return false;
+  }
+  o->threads = static_cast<int>(threads);
+  // The thread count changes nothing in the run, so checkpoints do not record it.
+  for (std::size_t i = 0; i < o->args.size();) {
+    const std::string& a = o->args[i];
+    const std::size_t n = a == "--threads" ? 2 : a.rfind("--threads=", 0) == 0 ? 1 : 0;
+    if (n == 0 || i + n > o->args.size()) {
+      ++i;
+      continue;
+    }
+    const auto first = o->args.begin() + static_cast<std::ptrdiff_t>(i);
+    o->args.erase(first, first + static_cast<std::ptrdiff_t>(n));
   }
   return true;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer of `usbpo bench`: the same networks and operations in PyTorch
-1.13 (Debian python3-torch), one thread, float32, so that usbpo's timings can be
-reported as ratios measured in one run.
+1.13 (Debian python3-torch), float32, on --threads intra-op threads (default 1),
+so that usbpo's timings can be reported as ratios measured in one run.
 
 Benchmarks (one JSON object per line on stdout; notes on stderr):
   sac_update_hopper      one SAC update: critic step, actor step, temperature step,
@@ -17,7 +17,7 @@ Benchmarks (one JSON object per line on stdout; notes on stderr):
   pendulum_sac_train     whole SAC training on Pendulum-v1 (numpy env): 10 000 steps,
                          100 random, 2x64, batch 100, lr 1e-3, alpha 0.5, H -1.
 
-Usage: /usr/bin/python3 tests/bench/torch_peer.py [--quick] [--only NAME,...]
+Usage: /usr/bin/python3 tests/bench/torch_peer.py [--quick] [--threads N] [--only NAME,...]
 """
 import argparse
 import json
@@ -30,8 +30,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
-torch.set_num_interop_threads(1)
 torch.manual_seed(0)
 np.random.seed(0)
 
@@ -308,7 +306,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short timings (CI smoke run)")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args()
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
     seconds = 0.3 if args.quick else 2.0
     wanted = lambda name: not args.only or any(name.startswith(w) for w in args.only.split(","))
     config = torch.__config__.show()

@@ -13,6 +13,7 @@
 namespace usbpo {
 
 class EnsembleMlp;
+class TaskRunner;
 
 struct AdamConfig {
   Scalar learning_rate = 3e-4f;
@@ -39,6 +40,8 @@ class Adam {
 
   // theta -= Adam(grad) over all n parameters; counts one step.
   void step(Scalar* theta, const Scalar* grad);
+  // Run later steps in fixed chunks through runner (null: here); same results.
+  void set_runner(TaskRunner* runner) { runner_ = runner; }
   // Zero the moments and the step count.
   void reset();
 
@@ -68,6 +71,8 @@ class Adam {
   std::int64_t step_ = 0;
   Segment segments_[kMaxSegments];
   int segment_count_ = 0;
+  TaskRunner* runner_ = nullptr;
+  static constexpr std::size_t kChunk = 16384;  // parameters per task
 };
 
 }  // namespace usbpo

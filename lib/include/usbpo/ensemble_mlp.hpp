@@ -17,6 +17,8 @@
 
 namespace usbpo {
 
+class TaskRunner;
+
 // Shape of every member of an ensemble.
 struct MlpShape {
   int members = 1;       // B
@@ -109,7 +111,8 @@ class MlpWorkspace {
   Scalar* z_[EnsembleMlp::kMaxLayers] = {};  // pre-activations (out_l x batch) per member
   Scalar* a_[EnsembleMlp::kMaxLayers] = {};  // activations of hidden layers
   Scalar* d_out_ = nullptr;                  // dL/dOutput per member
-  Scalar* scratch_[2] = {};                  // backward ping-pong (max_width x batch)
+  Scalar* scratch_[2] = {};                  // backward ping-pong (max_width x batch) per member
+  std::size_t scratch_stride_ = 0;           // floats between members' ping-pong buffers (64-byte multiple)
   Scalar* d_input_ = nullptr;                // dL/dX per member, optional
   // Set by forward, read by backward.
   const Scalar* input_ = nullptr;
@@ -132,6 +135,17 @@ class MlpOps {
   static void backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws,
                        int first_member, int member_count, Scalar* grads, bool accumulate,
                        bool input_grad);
+
+  // The same passes cut into tasks for `runner` (null: run here), with the
+  // same results bit for bit for every runner: the forward pass by member and
+  // column panel (ColumnPanels), the backward pass layer by layer by member
+  // (parameter gradients) and column panel (input gradients). Not part of
+  // usbpo::runtime (mlp_tasks.cpp).
+  static void forward(TaskRunner* runner, const EnsembleMlp& net, const Scalar* params, const Scalar* input,
+                      std::size_t input_member_stride, int batch, MlpWorkspace& ws, int first_member,
+                      int member_count);
+  static void backward(TaskRunner* runner, const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws,
+                       int first_member, int member_count, Scalar* grads, bool accumulate, bool input_grad);
 };
 
 }  // namespace usbpo

@@ -13,6 +13,7 @@
 #include "usbpo/arena.hpp"
 #include "usbpo/ensemble_mlp.hpp"
 #include "usbpo/normalizer.hpp"
+#include "usbpo/parallel.hpp"
 #include "usbpo/rng.hpp"
 #include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
@@ -73,6 +74,12 @@ class GaussianEnsemble {
   static std::size_t bytes_needed(const EnsembleConfig& config);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const EnsembleConfig& config);
+  // Cut training and prediction into tasks for runner (null: run here), by
+  // member and by sample range; the results do not depend on it.
+  void set_runner(TaskRunner* runner) {
+    runner_ = runner;
+    adam_.set_runner(runner);
+  }
 
   // One MBPO training round on transitions data[slots[i]], i < count: refit the
   // normaliser on the training split, bootstrap per member, train until the
@@ -162,7 +169,9 @@ class GaussianEnsemble {
   std::size_t param_count_ = 0;
   Scalar* batch_inputs_ = nullptr;  // (in_dim x batch) x members
   Scalar* batch_targets_ = nullptr; // (out_dim x batch) x members
-  Scalar* loss_scratch_ = nullptr;  // 5 x (out_dim x batch): loss terms of one member
+  Scalar* loss_scratch_ = nullptr;  // 5 x (out_dim x batch) per member: loss terms
+  std::size_t loss_scratch_stride_ = 0;  // floats between members' loss terms (64-byte multiple)
+  Scalar* chunk_noise_ = nullptr;   // (out_dim x predict_chunk) draws of one elite's samples
   Scalar* chunk_inputs_ = nullptr;  // (in_dim x predict_chunk)
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
@@ -174,6 +183,7 @@ class GaussianEnsemble {
   Scalar* best_mse_ = nullptr;      // (members)
   int* elites_ = nullptr;           // (elites)
   std::size_t workspace_bytes_ = 0;
+  TaskRunner* runner_ = nullptr;
 };
 
 }  // namespace usbpo

@@ -38,6 +38,12 @@ void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, in
                             bool accumulate, Scalar* d_w, Scalar* d_bias);
 // dX (k x n) = W^T dZ.
 void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x);
+// The two halves of linear_backward_params, each with the same results: columns
+// [k_begin, k_end) of dW (m x k) (+)= dZ X^T (column cuts at multiples of 16
+// give the bits of one call), and dbias (m) (+)= sum over columns of dZ.
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w);
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias);
 
 // One Adam step over n parameters (Kingma and Ba, bias-corrected):
 //   g' = g + decay * theta (L2 decay as a loss term 0.5 * decay * ||theta||^2);
@@ -51,10 +57,15 @@ void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::siz
 //   returns scale * sum((mu - y)^2 e^-lv + lv) over the (out x n) block.
 // output (2 out x n): mean rows then raw log-variance rows; target (out x n);
 // max_lv, min_lv (out). With d_output non-null, writes dL/d output (2 out x n)
-// and adds dL/d max_lv and dL/d min_lv into d_max, d_min (out).
-// scratch: 5 out n values.
+// and adds dL/d max_lv and dL/d min_lv into d_max, d_min (out) unless d_max is
+// null. scratch: 5 out n values.
 double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv, int out,
                     int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min, Scalar* scratch);
+// The bound gradients of a gaussian_nll call with d_output and a null d_max,
+// from the scratch it left: adds dL/d max_lv and dL/d min_lv into d_max, d_min
+// (out) exactly as that call would have (members can then run concurrently and
+// add into the shared bounds in member order).
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min);
 
 // 2-Wasserstein distance between diagonal Gaussians p = N(mu_p, diag sd_p^2)
 // and q (USB-PO Eq. 11): W2 = sqrt(||mu_p - mu_q||^2 + ||sd_p - sd_q||^2 + eps),

@@ -10,6 +10,7 @@
 #include "usbpo/adam.hpp"
 #include "usbpo/arena.hpp"
 #include "usbpo/ensemble_mlp.hpp"
+#include "usbpo/parallel.hpp"
 #include "usbpo/rng.hpp"
 #include "usbpo/state_visitor.hpp"
 #include "usbpo/status.hpp"
@@ -63,6 +64,13 @@ class Sac {
   static std::size_t bytes_needed(const SacConfig& config);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const SacConfig& config);
+  // Cut updates and batched acting into tasks for runner (null: run here);
+  // the results do not depend on it.
+  void set_runner(TaskRunner* runner) {
+    runner_ = runner;
+    actor_adam_.set_runner(runner);
+    critic_adam_.set_runner(runner);
+  }
 
   // Action for one observation (obs_dim) into action (act_dim) in [-1, 1]:
   // tanh(mean) when deterministic, else a tanh-Gaussian sample from rng.
@@ -145,6 +153,7 @@ class Sac {
   Scalar* log_pi_ = nullptr;     // (batch)
   Scalar* target_y_ = nullptr;   // (batch)
   int* argmin_ = nullptr;        // (batch) critic holding min Q
+  TaskRunner* runner_ = nullptr;
 };
 
 }  // namespace usbpo

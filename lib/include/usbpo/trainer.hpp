@@ -65,6 +65,11 @@ struct TrainerConfig {
   // Seconds from some fixed point, for the time breakdown in TrainerProgress;
   // null leaves the timings at 0 (the core reads no clock of its own).
   double (*clock)() = nullptr;
+  // The host's worker threads (e.g. usbpo::ThreadPool), which SAC updates,
+  // model rounds and rollouts cut their work for; null runs everything on the
+  // calling thread. Results are bit-identical either way. Not owned; must
+  // outlive the trainer.
+  TaskRunner* runner = nullptr;
 };
 
 // Where a run's wall time went, in seconds (TrainerConfig::clock).

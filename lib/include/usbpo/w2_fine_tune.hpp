@@ -55,6 +55,12 @@ class W2FineTune {
   // Why `config` (with `model`) cannot be used, or ok.
   static Status check_config(const W2FineTuneConfig& config, const EnsembleConfig& model);
   static std::size_t bytes_needed(const W2FineTuneConfig& config, const EnsembleConfig& model);
+  // Cut phase 2 into tasks for runner (null: run here), by member and by
+  // sample range; the results do not depend on it.
+  void set_runner(TaskRunner* runner) {
+    runner_ = runner;
+    adam_.set_runner(runner);
+  }
 
   // Back up the whole ensemble (weights, log-variance bounds, normaliser) as M1.
   void backup(const GaussianEnsemble& model);
@@ -114,7 +120,10 @@ class W2FineTune {
   Scalar* d_sd_ = nullptr;       // (B x out x batch)
   int* k1_ = nullptr;            // (batch) scratch draws
   int* k2_ = nullptr;
+  double* sample_shift_ = nullptr;  // (batch) shift term per sample
+  double* sample_bias_ = nullptr;   // (batch) bias term per sample
   bool has_backup_ = false;
+  TaskRunner* runner_ = nullptr;
 };
 
 template <typename SampleBatch>

@@ -20,6 +20,9 @@
   void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, int n, bool accumulate,    \
                               Scalar* d_w, Scalar* d_bias);                                                \
   void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x);        \
+  void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin,       \
+                               int k_end, bool accumulate, Scalar* d_w);                                   \
+  void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias);             \
   void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,        \
                  Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step);                 \
   void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau);                            \
@@ -27,6 +30,7 @@
   double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* max_lv, const Scalar* min_lv,    \
                       int out, int n, Scalar scale, Scalar* d_output, Scalar* d_max, Scalar* d_min,            \
                       Scalar* scratch);                                                                    \
+  void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min);          \
   double l2_decay(const Scalar* w, Scalar* grad, std::size_t n, Scalar decay);                            \
   double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d, \
                           Scalar eps, Scalar weight, Scalar* d_mu_p, Scalar* d_sd_p, Scalar* d_mu_q,        \

@@ -49,23 +49,19 @@ void accumulate_product(Map& c, const ConstMap& a, const ConstMap& b, bool trans
   }
 }
 
-}  // namespace
-
-void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
-          const Scalar* b, Scalar beta, Scalar* c) {
+// gemm with explicit leading dimensions (column-major).
+void gemm_strided(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a, int lda,
+                  const Scalar* b, int ldb, Scalar beta, Scalar* c, int ldc) {
   if (m <= 0 || n <= 0) return;
 #if defined(USBPO_WITH_OPENBLAS)
   cblas_sgemm(CblasColMajor, transpose_a ? CblasTrans : CblasNoTrans,
-              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, transpose_a ? k : m, b,
-              transpose_b ? n : k, beta, c, m);
+              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #else
-  const int lda = transpose_a ? k : m;
-  const int ldb = transpose_b ? n : k;
   for (int j0 = 0; j0 < n; j0 += kMaxSlice) {
     const int nj = std::min(kMaxSlice, n - j0);
     for (int i0 = 0; i0 < m; i0 += kMaxSlice) {
       const int mi = std::min(kMaxSlice, m - i0);
-      Map c_block(c + static_cast<std::ptrdiff_t>(j0) * m + i0, mi, nj, Stride(m));
+      Map c_block(c + static_cast<std::ptrdiff_t>(j0) * ldc + i0, mi, nj, Stride(ldc));
       if (beta == 0) {
         c_block.setZero();
       } else if (beta != 1) {
@@ -91,6 +87,13 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha,
     }
   }
 #endif
+}
+
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, Scalar alpha, const Scalar* a,
+          const Scalar* b, Scalar beta, Scalar* c) {
+  gemm_strided(transpose_a, transpose_b, m, n, k, alpha, a, transpose_a ? k : m, b, transpose_b ? n : k, beta, c, m);
 }
 
 void linear_forward(const Scalar* w, const Scalar* bias, const Scalar* x, int m, int k, int n,
@@ -163,6 +166,21 @@ void linear_backward_params(const Scalar* d_z, const Scalar* x, int m, int k, in
   }
 }
 
+void linear_backward_weights(const Scalar* d_z, const Scalar* x, int m, int k, int n, int k_begin, int k_end,
+                             bool accumulate, Scalar* d_w) {
+  gemm_strided(false, true, m, k_end - k_begin, n, 1, d_z, m, x + k_begin, k, accumulate ? 1.0f : 0.0f,
+               d_w + static_cast<std::ptrdiff_t>(k_begin) * m, m);
+}
+
+void linear_backward_bias(const Scalar* d_z, int m, int n, bool accumulate, Scalar* d_bias) {
+  VectorMap db(d_bias, m);
+  if (accumulate) {
+    db.noalias() += ConstMatrixMap(d_z, m, n).rowwise().sum();
+  } else {
+    db.noalias() = ConstMatrixMap(d_z, m, n).rowwise().sum();
+  }
+}
+
 void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int n, Scalar* d_x) {
   gemm(true, false, k, n, m, 1, w, d_z, 0, d_x);
 }
@@ -222,9 +240,16 @@ double gaussian_nll(const Scalar* output, const Scalar* target, const Scalar* ma
   v = 1.0f / (1.0f + (-v).exp());
   err = scale * (1.0f - err.square() * inv_var);  // now dL/dlv
   d_raw = err * v * u;
+  if (d_max) gaussian_nll_bound_grads(out, n, scratch, d_max, d_min);
+  return loss;
+}
+
+void gaussian_nll_bound_grads(int out, int n, const Scalar* scratch, Scalar* d_max, Scalar* d_min) {
+  using Block = Eigen::Map<const Eigen::ArrayXXf>;
+  const std::size_t block = static_cast<std::size_t>(out) * n;
+  const Block u(scratch, out, n), v(scratch + block, out, n), err(scratch + 3 * block, out, n);
   Eigen::Map<Eigen::ArrayXf>(d_max, out) += (err * v * (1.0f - u)).rowwise().sum();
   Eigen::Map<Eigen::ArrayXf>(d_min, out) += (err * (1.0f - v)).rowwise().sum();
-  return loss;
 }
 
 double w2_diag_gaussian(const Scalar* mu_p, const Scalar* sd_p, const Scalar* mu_q, const Scalar* sd_q, int d,
