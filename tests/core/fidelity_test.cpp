@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "test_support.hpp"
 #include "usbpo/gaussian_ensemble.hpp"
 #include "usbpo/ops.hpp"
 #include "usbpo/pendulum.hpp"
@@ -184,17 +185,7 @@ TrainerConfig small_usbpo(Algorithm algorithm) {
   return c;
 }
 
-struct PendulumRun {
-  Pendulum env, eval_env;
-  std::vector<unsigned char> memory;
-  Arena arena;
-  Trainer trainer;
-  Status status;
-  explicit PendulumRun(const TrainerConfig& c)
-      : memory(Trainer::bytes_needed(c, env)), arena(memory.data(), memory.size()) {
-    status = trainer.init(c, env, eval_env, arena);
-  }
-};
+using PendulumRun = testing_support::PendulumTrainer;
 
 // (obs, act) of real store slot `slot`, as bytes: an exact key.
 std::string pair_key(const Scalar* obs, int obs_dim, const Scalar* act, int act_dim) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "test_support.hpp"
 #include "usbpo/pendulum.hpp"
 #include "usbpo/trainer.hpp"
 
@@ -191,18 +192,7 @@ TrainerConfig small_model_based(Algorithm algorithm) {
   return c;
 }
 
-// A Trainer on Pendulum with memory of its own, initialised from `config`.
-struct PendulumTrainer {
-  Pendulum env, eval_env;
-  std::vector<unsigned char> memory;
-  Arena arena;
-  Trainer trainer;
-  Status status;
-  explicit PendulumTrainer(const TrainerConfig& config)
-      : memory(Trainer::bytes_needed(config, env)), arena(memory.data(), memory.size()) {
-    status = trainer.init(config, env, eval_env, arena);
-  }
-};
+using testing_support::PendulumTrainer;
 
 class ModelBasedTrainer : public ::testing::TestWithParam<Algorithm> {};
 

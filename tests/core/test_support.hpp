@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "usbpo/arena.hpp"
+#include "usbpo/pendulum.hpp"
 #include "usbpo/replay_store.hpp"
+#include "usbpo/trainer.hpp"
 #include "usbpo/types.hpp"
 
 namespace usbpo {
@@ -69,6 +71,19 @@ struct StoreInArena {
     arena = Arena(memory.data(), memory.size());
     const Status s = store.place(c, arena);
     EXPECT_TRUE(s.is_ok()) << s.message();
+  }
+};
+
+// A Trainer on Pendulum with memory of its own, initialised from `config`.
+struct PendulumTrainer {
+  Pendulum env, eval_env;
+  std::vector<unsigned char> memory;
+  Arena arena;
+  Trainer trainer;
+  Status status;
+  explicit PendulumTrainer(const TrainerConfig& config)
+      : memory(Trainer::bytes_needed(config, env)), arena(memory.data(), memory.size()) {
+    status = trainer.init(config, env, eval_env, arena);
   }
 };
 
