@@ -11,9 +11,8 @@ scratch="$2"
 rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch"
 fail() { echo "FAIL: $*"; exit 1; }
 tiny=(--env pendulum --start-steps 100 --update-after 100 --hidden 16 --batch 32 --epoch-length 150 --eval-episodes 1)
-same_log() {  # the logs without the timing columns (steps_per_s, wall_s, t_*)
-  diff <(cut -d, -f1-9,12-18 "$1") <(cut -d, -f1-9,12-18 "$2") > /dev/null
-}
+source "$(dirname "${BASH_SOURCE[0]}")/untimed_log.sh"
+same_log() { same_untimed_log "$1" "$2"; }
 "$usbpo" train "${tiny[@]}" --steps 600 --out straight > straight.out 2>&1 || { cat straight.out; fail "straight run"; }
 "$usbpo" train "${tiny[@]}" --steps 300 --out half > half.out 2>&1 || { cat half.out; fail "first half"; }
 "$usbpo" train "${tiny[@]}" --steps 300 --seed 7 --out foreign > foreign.out 2>&1 || { cat foreign.out; fail "other run"; }

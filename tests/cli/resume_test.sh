@@ -4,6 +4,7 @@
 # lost; Ctrl-C (SIGINT) leaves a checkpoint that resumes.
 # usage: resume_test.sh USBPO_BINARY SCRATCH_DIR [ENV]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/untimed_log.sh"
 usbpo="$1"
 scratch="$2"
 env="${3:-pendulum}"
@@ -22,7 +23,7 @@ for algo in sac usbpo+pmac; do
   grep -q "resumed at step 700" resume.out || fail "no resume message"
   cmp straight-$algo/policy.usbpo resumed-$algo/policy.usbpo || fail "$algo: resumed policy differs from the straight run"
   # Same log apart from the timing columns (steps_per_s, wall_s and the t_* seconds).
-  diff <(cut -d, -f1-9,12-19 straight-$algo/log.csv) <(cut -d, -f1-9,12-19 resumed-$algo/log.csv) \
+  diff <(untimed straight-$algo/log.csv) <(untimed resumed-$algo/log.csv) \
     || fail "$algo: resumed log differs"
   echo "ok: $algo on $env resumed at 700 ends bit for bit like the straight 1200-step run"
 done

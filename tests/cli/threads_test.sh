@@ -24,12 +24,8 @@ options_for() {
     *) small=("${sac_options[@]}" "${model_options[@]}" "${phase_two_options[@]}") ;;
   esac
 }
-# The log without its timing columns (steps_per_s, wall_s, t_*), picked by name.
-untimed() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) keep[i] = ($i !~ /^(steps_per_s|wall_s|t_.*_s)$/) }
-           { line = ""; for (i = 1; i <= NF; ++i) if (keep[i]) line = line $i ","; print line }' "$1"
-}
-same_log() { diff <(untimed "$1/log.csv") <(untimed "$2/log.csv") > /dev/null; }
+source "$(dirname "${BASH_SOURCE[0]}")/untimed_log.sh"
+same_log() { same_untimed_log "$1/log.csv" "$2/log.csv"; }
 
 for algo in sac mbpo usbpo+pmac; do
   options_for "$algo"

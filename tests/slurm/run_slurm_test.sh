@@ -10,6 +10,7 @@
 # Needs root (it installs Debian's slurm-wlm and munge and starts daemons).
 # usage: run_slurm_test.sh USBPO_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../cli/untimed_log.sh"
 if [ "$(id -u)" != 0 ]; then exec sudo bash "$0" "$@"; fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 usbpo="$(realpath "$1")"
@@ -162,11 +163,6 @@ cmp "$run_dir/policy.usbpo" twin/policy.usbpo || fail "the requeued run's policy
 "$usbpo" export --checkpoint "$run_dir" --out requeued-checkpoint.usbpo > /dev/null
 "$usbpo" export --checkpoint twin --out twin-checkpoint.usbpo > /dev/null
 cmp requeued-checkpoint.usbpo twin-checkpoint.usbpo || fail "the final checkpoints' policies differ"
-# The log without its timing columns (steps_per_s, wall_s, t_*), picked by name.
-untimed() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) keep[i] = ($i !~ /^(steps_per_s|wall_s|t_.*_s)$/) }
-           { line = ""; for (i = 1; i <= NF; ++i) if (keep[i]) line = line $i ","; print line }' "$1"
-}
 diff <(untimed "$run_dir/log.csv") <(untimed twin/log.csv) > /dev/null \
   || fail "the requeued run's log differs from its twin's (apart from timings)"
 echo "ok: the requeued run equals its straight twin bit for bit (policy, final checkpoint's policy, log)"
