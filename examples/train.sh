@@ -27,6 +27,12 @@ fi
 # never moved.
 keep_earlier_run() {
   local out="$1" n=1
+  # A run that has just started (or restarted with --overwrite) holds the lock
+  # before it has written any file: refuse it by the lock, not by its files.
+  if [ -e "$out/.usbpo-lock" ] && ! flock -n "$out/.usbpo-lock" true; then
+    echo "train: $out is in use by a running usbpo ($(cat "$out/.usbpo-lock")); not starting another" >&2
+    exit 1
+  fi
   [ -e "$out/checkpoint.usbpo-ckpt" ] || [ -e "$out/policy.usbpo" ] || [ -e "$out/log.csv" ] || return 0
   while [ -e "$out.$n" ]; do n=$((n + 1)); done
   local code=0

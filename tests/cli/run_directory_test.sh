@@ -107,4 +107,13 @@ kill -9 $holder; wait $holder 2>/dev/null || true
 [ $code = 1 ] && grep -q "is in use by a running usbpo (pid $holder" script4.out \
   || { cat script4.out; fail "train.sh moved or joined a run in progress (exit $code)"; }
 [ ! -e "runs/$name.3" ] || fail "train.sh moved a run in progress"
+# The window right after a start: the lock is held but no file is written yet.
+mkdir -p "starting/$name"
+echo "pid 1 on test: starting" > "starting/$name/.usbpo-lock"
+exec 8<> "starting/$name/.usbpo-lock"
+flock -n 8 || fail "could not take the test lock"
+code=0; USBPO_RUNS_DIR="$scratch/starting" bash "$source_dir/examples/train.sh" > script5.out 2>&1 8>&- || code=$?
+exec 8>&-
+[ $code = 1 ] && grep -q "is in use by a running usbpo (pid 1 on test: starting)" script5.out \
+  || { cat script5.out; fail "train.sh started a run in a directory whose lock is held (exit $code)"; }
 echo "ok: examples/train.sh run again keeps the earlier runs ($name.1, $name.2) and leaves a running one alone"
