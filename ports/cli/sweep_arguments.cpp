@@ -23,7 +23,7 @@ void print_sweep_usage() {
                "                   without --local or --slurm only these are written and the plan is printed\n"
                "  --local N        run here, N at a time; finished runs are skipped, interrupted ones resumed;\n"
                "                   Ctrl-C checkpoints the running ones\n"
-               "  --threads K      --threads of each run that starts\n"
+               "  --threads K      --threads of each run that starts or resumes\n"
                "  --slurm          write DIR/sweep.sbatch, a job array of the unfinished runs (requeued when\n"
                "                   preempted or near the time limit; a requeued task resumes its run)\n"
                "  --submit         with --slurm: submit it with sbatch and print the job id\n"

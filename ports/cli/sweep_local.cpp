@@ -64,7 +64,9 @@ bool launch(Slot* s, const LocalOptions& options) {
   }
   ::unlink((dir + "/" + kRunFailed).c_str());
   std::vector<std::string> argv = {options.usbpo};
-  for (const std::string& a : train_arguments(dir, state, s->run.steps, options.threads)) argv.push_back(a);
+  // A resumed run takes --threads again: the sweep's, else its config.yaml's.
+  const int threads = options.threads > 0 ? options.threads : state == RunState::kResume ? read_run_threads(dir) : 0;
+  for (const std::string& a : train_arguments(dir, state, s->run.steps, threads)) argv.push_back(a);
   s->command = command_line(argv);
   const std::string output = dir + "/" + kRunOutput;
   if (state == RunState::kStart && !clear_partial_run(dir, &error)) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -79,8 +80,13 @@ const char* state_name(RunState state) {
 }
 
 std::vector<std::string> train_arguments(const std::string& dir, RunState state, std::int64_t steps, int threads) {
-  if (state == RunState::kResume) return {"train", "--resume", dir, "--steps", std::to_string(steps)};
-  std::vector<std::string> args = {"train", "--config", dir + "/" + kRunConfig, "--out", dir};
+  std::vector<std::string> args;
+  if (state == RunState::kResume) {
+    args = {"train", "--resume", dir, "--steps", std::to_string(steps)};
+  } else {
+    args = {"train", "--config", dir + "/" + kRunConfig, "--out", dir};
+  }
+  // --threads is not part of a run's record, so a resumed run needs it again.
   if (threads > 0) {
     args.push_back("--threads");
     args.push_back(std::to_string(threads));
@@ -103,6 +109,16 @@ bool read_run_steps(const std::string& dir, std::int64_t* steps, std::string* er
   }
   *error = dir + "/" + kRunConfig + ": no steps (usbpo sweep writes them)";
   return false;
+}
+
+int read_run_threads(const std::string& dir) {
+  SettingsFile file;
+  std::string error;
+  if (!read_settings_file(dir + "/" + kRunConfig, &file, &error)) return 0;
+  for (const Setting& s : file.options) {
+    if (s.key == "threads" && !s.is_list) return std::max(0, std::atoi(s.values[0].c_str()));
+  }
+  return 0;
 }
 
 bool clear_partial_run(const std::string& dir, std::string* error) {

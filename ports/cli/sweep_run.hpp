@@ -26,10 +26,12 @@ RunState run_state(const std::string& dir, std::int64_t steps);
 // "finished", "resume" or "start".
 const char* state_name(RunState state);
 // The train arguments (after `usbpo`) that carry the run on from its state;
-// threads > 0 adds --threads to a run that starts (a resumed run keeps its own).
+// threads > 0 adds --threads (train does not record it, so a resume needs it too).
 std::vector<std::string> train_arguments(const std::string& dir, RunState state, std::int64_t steps, int threads);
 // The planned steps of a run: `steps` in its config.yaml.
 bool read_run_steps(const std::string& dir, std::int64_t* steps, std::string* error);
+// `threads` in its config.yaml, or 0 where it sets none.
+int read_run_threads(const std::string& dir);
 // Remove what an attempt that never wrote a checkpoint left (log, policy,
 // plots), so that the run starts in a clean directory.
 bool clear_partial_run(const std::string& dir, std::string* error);

@@ -58,6 +58,11 @@ write_sweep 900
 "$usbpo" sweep sweep.yaml --out sw --local 2 > more.out || { cat more.out; fail "longer sweep"; }
 for r in "${runs[@]}"; do
   grep -q "resumed at step 600" "sw/$r/sweep-train.log" || fail "$r did not resume"
+  # --threads is not recorded in a run: the sweep passes it again on resume.
+  started=$(grep -m1 "^usbpo train: .* thread" "sw/$r/sweep-train.log" | sed 's/.* \([0-9]*\) threads*,.*/\1/')
+  resumed=$(grep "resumed at step 600" "sw/$r/sweep-train.log" | sed 's/.* \([0-9]*\) threads*,.*/\1/')
+  [ -n "$started" ] && [ "$started" = "$resumed" ] \
+    || fail "$r resumed with $resumed threads after starting with $started (the sweep's share of the cores)"
   [ "$(cat "sw/$r/done")" = "steps 900" ] || fail "$r: done marker not updated"
 done
 for r in pendulum-mbpo-s0; do
