@@ -2,10 +2,10 @@
 # blob (its checksum first), place it in caller memory, act. No exceptions,
 # RTTI, heap, threads or file system. Included from lib/CMakeLists.txt when
 # USBPO_RUNTIME_ONLY is ON.
-set(usbpo_runtime_sources policy.cpp c_api.cpp ensemble_mlp.cpp normalizer.cpp ops_dispatch.cpp
-                          ops_kernels_generic.cpp arena.cpp status.cpp rng.cpp types.cpp file_checksum.cpp
-                          sealed_file.cpp)
-list(TRANSFORM usbpo_runtime_sources PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/src/)
+# The layers it takes whole: runtime (policy, C ABI), nn (ops, networks) and
+# base (arena, status, rng, checksums).
+file(GLOB usbpo_runtime_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/runtime/*.cpp
+     ${CMAKE_CURRENT_SOURCE_DIR}/src/nn/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/src/base/*.cpp)
 add_library(usbpo_runtime STATIC ${usbpo_runtime_sources})
 add_library(usbpo::runtime ALIAS usbpo_runtime)
 set_target_properties(usbpo_runtime PROPERTIES EXPORT_NAME runtime)
@@ -30,8 +30,8 @@ target_compile_definitions(usbpo_runtime PUBLIC EIGEN_STACK_ALLOCATION_LIMIT=163
 # One thread of control: no guard calls around function-local statics.
 target_compile_options(usbpo_runtime PRIVATE -fno-exceptions -fno-rtti -fno-threadsafe-statics
                                              -ffunction-sections -fdata-sections)
-set_source_files_properties(src/ops_kernels_generic.cpp PROPERTIES COMPILE_OPTIONS -fno-math-errno)
+set_source_files_properties(src/nn/ops_kernels_generic.cpp PROPERTIES COMPILE_OPTIONS -fno-math-errno)
 # The checksum runs once per load: small beats fast here (XXH3 takes 1.6 KB of
 # flash at -Os, 5.6 KB at -O3 on a Cortex-M7).
-set_source_files_properties(src/file_checksum.cpp PROPERTIES COMPILE_OPTIONS -Os)
+set_source_files_properties(src/base/file_checksum.cpp PROPERTIES COMPILE_OPTIONS -Os)
 usbpo_target_defaults(usbpo_runtime)

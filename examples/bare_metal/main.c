@@ -11,7 +11,7 @@
 
 #include "check_table.h"
 #include "semihosting.h"
-#include "usbpo/usbpo.h"
+#include "usbpo/runtime/usbpo.h"
 
 extern const unsigned char usbpo_policy_blob[];
 extern const size_t usbpo_policy_blob_size;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "usbpo/usbpo.h"
+#include "usbpo/runtime/usbpo.h"
 
 #define PERIOD_NS 1000000L /* 1 kHz */
 #define MAX_BLOB (4 << 20)

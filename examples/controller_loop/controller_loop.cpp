@@ -16,9 +16,9 @@
 #include <memory>
 #include <vector>
 
-#include "usbpo/file_io.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/policy.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/runtime/policy.hpp"
+#include "usbpo/train/pendulum.hpp"
 #if defined(USBPO_HAVE_MUJOCO)
 #include "usbpo/mujoco/registry.hpp"
 #endif

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "usbpo/env.hpp"
-#include "usbpo/rng.hpp"
+#include "usbpo/agent/env.hpp"
+#include "usbpo/base/rng.hpp"
 
 class CartPole final : public usbpo::Env {
  public:

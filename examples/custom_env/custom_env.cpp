@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "cart_pole.hpp"
-#include "usbpo/policy_file.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/policy_file.hpp"
+#include "usbpo/train/trainer.hpp"
 
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 8000;  // holds 500 from about 8000 (seed 1)

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "usbpo/pendulum.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 int main() {
   usbpo::Pendulum env, eval_env;  // separate instances: evaluation never cuts training episodes

@@ -1,6 +1,6 @@
 #include "env_factory.hpp"
 
-#include "usbpo/pendulum.hpp"
+#include "usbpo/train/pendulum.hpp"
 #if defined(USBPO_HAVE_MUJOCO)
 #include "usbpo/mujoco/registry.hpp"
 #endif

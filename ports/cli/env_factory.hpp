@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "usbpo/env.hpp"
+#include "usbpo/agent/env.hpp"
 
 namespace usbpo::cli {
 

@@ -9,8 +9,8 @@
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "env_factory.hpp"
-#include "usbpo/file_io.hpp"
-#include "usbpo/policy.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/runtime/policy.hpp"
 
 namespace usbpo::cli {
 

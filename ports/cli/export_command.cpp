@@ -13,8 +13,8 @@
 #include "commands.hpp"
 #include "output_file.hpp"
 #include "run_directory.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/file_io.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/train/checkpoint.hpp"
 
 namespace usbpo::cli {
 

@@ -7,7 +7,7 @@
 #include <tuple>
 
 #include "task_defaults.hpp"
-#include "usbpo/rng.hpp"
+#include "usbpo/base/rng.hpp"
 
 namespace usbpo::cli {
 namespace {

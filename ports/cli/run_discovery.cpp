@@ -8,10 +8,10 @@
 
 #include "csv_log.hpp"
 #include "run_record.hpp"
-#include "usbpo/arena.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/file_io.hpp"
-#include "usbpo/policy.hpp"
+#include "usbpo/base/arena.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/runtime/policy.hpp"
+#include "usbpo/train/checkpoint.hpp"
 
 namespace usbpo::cli {
 namespace {

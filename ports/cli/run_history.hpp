@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo::cli {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "usbpo/rng.hpp"
+#include "usbpo/base/rng.hpp"
 
 namespace usbpo::cli {
 

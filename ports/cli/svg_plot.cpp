@@ -7,7 +7,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "usbpo/file_io.hpp"
+#include "usbpo/io/file_io.hpp"
 
 namespace usbpo::cli {
 namespace {

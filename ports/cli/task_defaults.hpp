@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo::cli {
 

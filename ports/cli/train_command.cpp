@@ -29,11 +29,11 @@
 #include "task_defaults.hpp"
 #include "timing.hpp"
 #include "train_options.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/dataset.hpp"
-#include "usbpo/file_io.hpp"
-#include "usbpo/policy_file.hpp"
+#include "usbpo/io/file_io.hpp"
 #include "usbpo/thread_pool.hpp"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/dataset.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 namespace usbpo::cli {
 namespace {

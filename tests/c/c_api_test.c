@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usbpo/usbpo.h"
+#include "usbpo/runtime/usbpo.h"
 
 static int failures = 0;
 #define CHECK(cond, ...)                                    \

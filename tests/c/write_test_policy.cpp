@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <vector>
 
-#include "usbpo/policy.hpp"
-#include "usbpo/policy_file.hpp"
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/runtime/policy.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 3) return std::fprintf(stderr, "usage: write_test_policy POLICY_FILE EXPECTED_FILE\n"), 2;

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "run_record.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo::cli {
 namespace {

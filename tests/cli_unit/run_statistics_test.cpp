@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "usbpo/rng.hpp"
+#include "usbpo/base/rng.hpp"
 
 namespace usbpo::cli {
 namespace {

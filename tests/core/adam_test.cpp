@@ -1,12 +1,12 @@
-#include "usbpo/adam.hpp"
+#include "usbpo/nn/adam.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "usbpo/ensemble_mlp.hpp"
-#include "usbpo/ops.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
+#include "usbpo/nn/ops.hpp"
 
 namespace usbpo {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "usbpo/ops.hpp"
+#include "usbpo/nn/ops.hpp"
 
 namespace {
 std::atomic<bool> g_armed{false};

@@ -1,4 +1,4 @@
-#include "usbpo/arena.hpp"
+#include "usbpo/base/arena.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Checkpoints: bit-exact resume, atomic writes under a crash, and rejection of
 // corrupted, truncated and foreign files with a clear message.
-#include "usbpo/checkpoint.hpp"
+#include "usbpo/train/checkpoint.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/file_checksum.hpp"
-#include "usbpo/file_io.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/policy.hpp"
-#include "usbpo/policy_file.hpp"
+#include "usbpo/base/file_checksum.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/runtime/policy.hpp"
 #include "usbpo/schema/checkpoint_generated.h"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 namespace usbpo {
 namespace {

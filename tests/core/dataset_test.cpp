@@ -1,4 +1,4 @@
-#include "usbpo/dataset.hpp"
+#include "usbpo/train/dataset.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,10 +10,10 @@
 
 #include "allocation_counter.hpp"
 #include "test_support.hpp"
-#include "usbpo/file_checksum.hpp"
-#include "usbpo/pendulum.hpp"
+#include "usbpo/base/file_checksum.hpp"
 #include "usbpo/schema/dataset_generated.h"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/ensemble_mlp.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
 
 #include <gtest/gtest.h>
 

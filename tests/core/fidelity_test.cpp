@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "usbpo/gaussian_ensemble.hpp"
-#include "usbpo/ops.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/sac.hpp"
-#include "usbpo/trainer.hpp"
-#include "usbpo/w2_fine_tune.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
+#include "usbpo/model/w2_fine_tune.hpp"
+#include "usbpo/nn/ops.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

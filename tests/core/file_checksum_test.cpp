@@ -1,7 +1,7 @@
 // The checksum trailer of policy, checkpoint and dataset files: every flipped
 // bit is refused, files of an older format version are refused with a message
 // that says so, and the trailer is what the writers put there.
-#include "usbpo/file_checksum.hpp"
+#include "usbpo/base/file_checksum.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,16 +12,16 @@
 
 #include <unistd.h>
 
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/dataset.hpp"
-#include "usbpo/file_io.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/policy.hpp"
-#include "usbpo/policy_file.hpp"
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/io/file_io.hpp"
+#include "usbpo/runtime/policy.hpp"
 #include "usbpo/schema/checkpoint_generated.h"
 #include "usbpo/schema/dataset_generated.h"
 #include "usbpo/schema/policy_generated.h"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/dataset.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/gaussian_ensemble.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
 
 #include <gtest/gtest.h>
 

@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "usbpo/action_scaling.hpp"
-#include "usbpo/gaussian_ensemble.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
+#include "usbpo/nn/action_scaling.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

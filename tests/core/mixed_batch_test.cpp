@@ -1,4 +1,4 @@
-#include "usbpo/mixed_batch.hpp"
+#include "usbpo/agent/mixed_batch.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,8 +9,8 @@
 
 #include "allocation_counter.hpp"
 #include "test_support.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

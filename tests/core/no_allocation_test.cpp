@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
-#include "usbpo/gaussian_ensemble.hpp"
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
 
 namespace usbpo {
 namespace {

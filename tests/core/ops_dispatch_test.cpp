@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "usbpo/ops.hpp"
+#include "usbpo/nn/ops.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/pendulum.hpp"
+#include "usbpo/train/pendulum.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "usbpo/policy_mixture.hpp"
+#include "usbpo/agent/policy_mixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "usbpo/replay_store.hpp"
+#include "usbpo/agent/replay_store.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/policy.hpp"
+#include "usbpo/runtime/policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
-#include "usbpo/action_scaling.hpp"
-#include "usbpo/file_checksum.hpp"
-#include "usbpo/policy_file.hpp"
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/base/file_checksum.hpp"
+#include "usbpo/nn/action_scaling.hpp"
 #include "usbpo/schema/policy_generated.h"
+#include "usbpo/train/policy_file.hpp"
 
 namespace usbpo {
 namespace {

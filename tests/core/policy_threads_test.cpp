@@ -1,7 +1,7 @@
 // Policy inside a controller: the reentrant act from several threads, the
 // plain act refusing overlapping calls, and the check value that refuses an
 // overwritten policy object.
-#include "usbpo/policy.hpp"
+#include "usbpo/runtime/policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
-#include "usbpo/policy_file.hpp"
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 namespace usbpo {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "allocation_counter.hpp"
 #include "test_support.hpp"
-#include "usbpo/replay_store.hpp"
-#include "usbpo/rng.hpp"
+#include "usbpo/agent/replay_store.hpp"
+#include "usbpo/base/rng.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/replay_store.hpp"
+#include "usbpo/agent/replay_store.hpp"
 
 #include <gtest/gtest.h>
 

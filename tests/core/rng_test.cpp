@@ -1,4 +1,4 @@
-#include "usbpo/rng.hpp"
+#include "usbpo/base/rng.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "usbpo/sac.hpp"
+#include "usbpo/agent/sac.hpp"
 
 #include <gtest/gtest.h>
 

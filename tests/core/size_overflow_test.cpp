@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/arena.hpp"
-#include "usbpo/ensemble_mlp.hpp"
-#include "usbpo/gaussian_ensemble.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/replay_store.hpp"
-#include "usbpo/sac.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/agent/replay_store.hpp"
+#include "usbpo/agent/sac.hpp"
+#include "usbpo/base/arena.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

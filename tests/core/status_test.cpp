@@ -1,4 +1,4 @@
-#include "usbpo/status.hpp"
+#include "usbpo/base/status.hpp"
 
 #include <gtest/gtest.h>
 

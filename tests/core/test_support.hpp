@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include "usbpo/arena.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/replay_store.hpp"
-#include "usbpo/trainer.hpp"
-#include "usbpo/types.hpp"
+#include "usbpo/agent/replay_store.hpp"
+#include "usbpo/base/arena.hpp"
+#include "usbpo/base/types.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace testing_support {

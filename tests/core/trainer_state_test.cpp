@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/file_checksum.hpp"
-#include "usbpo/pendulum.hpp"
+#include "usbpo/base/file_checksum.hpp"
 #include "usbpo/schema/checkpoint_generated.h"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/pendulum.hpp"
 
 namespace usbpo {
 namespace {

@@ -1,4 +1,4 @@
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/trainer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
-#include "usbpo/pendulum.hpp"
+#include "usbpo/train/pendulum.hpp"
 
 namespace usbpo {
 namespace {

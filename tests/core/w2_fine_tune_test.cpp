@@ -1,4 +1,4 @@
-#include "usbpo/w2_fine_tune.hpp"
+#include "usbpo/model/w2_fine_tune.hpp"
 
 #include <gtest/gtest.h>
 

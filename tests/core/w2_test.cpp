@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "test_support.hpp"
-#include "usbpo/ops.hpp"
-#include "usbpo/rng.hpp"
+#include "usbpo/base/rng.hpp"
+#include "usbpo/nn/ops.hpp"
 
 namespace usbpo {
 namespace {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/pendulum.hpp"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/pendulum.hpp"
 
 namespace {
 

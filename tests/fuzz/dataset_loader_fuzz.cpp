@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "usbpo/dataset.hpp"
+#include "usbpo/train/dataset.hpp"
 
 namespace {
 

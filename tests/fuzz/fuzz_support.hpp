@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "usbpo/file_checksum.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/base/file_checksum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo_fuzz {
 

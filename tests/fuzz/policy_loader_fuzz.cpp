@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "usbpo/policy.hpp"
-#include "usbpo/usbpo.h"
+#include "usbpo/runtime/policy.hpp"
+#include "usbpo/runtime/usbpo.h"
 
 namespace {
 

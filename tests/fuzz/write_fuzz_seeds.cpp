@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/dataset.hpp"
-#include "usbpo/pendulum.hpp"
-#include "usbpo/policy_file.hpp"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/dataset.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/policy_file.hpp"
 
 namespace {
 

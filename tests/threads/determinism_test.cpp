@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/checkpoint.hpp"
-#include "usbpo/pendulum.hpp"
 #include "usbpo/thread_pool.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/checkpoint.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "usbpo/ensemble_mlp.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
 #include "usbpo/thread_pool.hpp"
 
 namespace usbpo {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "../core/allocation_counter.hpp"
-#include "usbpo/pendulum.hpp"
 #include "usbpo/thread_pool.hpp"
-#include "usbpo/trainer.hpp"
+#include "usbpo/train/pendulum.hpp"
+#include "usbpo/train/trainer.hpp"
 
 namespace usbpo {
 namespace {

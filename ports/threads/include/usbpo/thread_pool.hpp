@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <mutex>
 
-#include "usbpo/parallel.hpp"
-#include "usbpo/status.hpp"
+#include "usbpo/base/parallel.hpp"
+#include "usbpo/base/status.hpp"
 
 namespace usbpo {
 

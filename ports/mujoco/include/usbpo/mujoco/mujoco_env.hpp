@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "usbpo/env.hpp"
-#include "usbpo/rng.hpp"
+#include "usbpo/agent/env.hpp"
+#include "usbpo/base/rng.hpp"
 
 namespace usbpo::mujoco {
 

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "usbpo/env.hpp"
+#include "usbpo/agent/env.hpp"
 
 namespace usbpo::mujoco {
 

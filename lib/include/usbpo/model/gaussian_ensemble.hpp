@@ -1,0 +1,189 @@
+// GaussianEnsemble: MBPO's bootstrap ensemble of probabilistic networks.
+//
+// Each member maps normalised (obs, act) to the mean and the raw log-variance
+// of y = [reward, next_obs - obs]; the log-variance is soft-clamped between
+// learned bounds. Trained by maximum likelihood with bootstrap resamples,
+// a holdout split, early stopping and elite selection (DESIGN.md section 4).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/base/arena.hpp"
+#include "usbpo/base/parallel.hpp"
+#include "usbpo/base/rng.hpp"
+#include "usbpo/base/state_visitor.hpp"
+#include "usbpo/base/status.hpp"
+#include "usbpo/nn/adam.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
+#include "usbpo/nn/normalizer.hpp"
+
+namespace usbpo {
+
+struct EnsembleConfig {
+  int obs_dim = 0;
+  int act_dim = 0;
+  int members = 7;            // B
+  int elites = 5;
+  int hidden_layers = 4;
+  int hidden_width = 200;     // Humanoid 400
+  Activation activation = Activation::kSwish;
+  Scalar learning_rate = 1e-3f;
+  int batch = 256;            // per member
+  // L2 decay per layer (hidden..., output), MBPO's values for 4 hidden layers;
+  // with other depths the last value repeats.
+  Scalar weight_decays[EnsembleMlp::kMaxLayers] = {2.5e-5f, 5e-5f, 7.5e-5f, 7.5e-5f, 1e-4f,
+                                                   1e-4f, 1e-4f, 1e-4f, 1e-4f};
+  Scalar logvar_bound_coef = 0.01f;  // 0.01 (sum max_lv - sum min_lv)
+  Scalar max_logvar_init = 0.5f;
+  Scalar min_logvar_init = -10.0f;
+  int max_samples = 0;        // most transitions one training round may be given
+  Scalar holdout_ratio = 0.2f;
+  int max_holdout = 5000;
+  int patience = 5;           // stop once more than this many epochs in a row had no member
+                              // improve by > improvement_threshold (MBPO: the 6th such epoch)
+  Scalar improvement_threshold = 0.01f;
+  int max_epochs = 0;         // 0: no cap (MBPO)
+  int predict_chunk = 4096;   // samples per forward pass in sample()
+};
+
+// Column views of transitions: column i of each array is transition i.
+struct TransitionView {
+  const Scalar* obs = nullptr;       // (obs_dim x n)
+  const Scalar* act = nullptr;       // (act_dim x n)
+  const Scalar* reward = nullptr;    // (n)
+  const Scalar* next_obs = nullptr;  // (obs_dim x n)
+};
+
+// What one training round did.
+struct EnsembleTrainReport {
+  int epochs = 0;
+  int gradient_steps = 0;
+  int train_size = 0;
+  int holdout_size = 0;
+  Scalar mean_holdout_mse = 0;   // over elites, after restoring the best
+  Scalar last_train_loss = 0;    // total loss of the last minibatch
+};
+
+class GaussianEnsemble {
+ public:
+  // Validate and carve parameters, optimiser and workspaces from the arena;
+  // weights are initialised from rng (MBPO's truncated normal).
+  Status init(const EnsembleConfig& config, Arena& arena, Rng& rng);
+  // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
+  static std::size_t bytes_needed(const EnsembleConfig& config);
+  // Why a configuration is invalid (ok when init would accept it).
+  static Status check_config(const EnsembleConfig& config);
+  // Cut training and prediction into tasks for runner (null: run here), by
+  // member and by sample range; the results do not depend on it.
+  void set_runner(TaskRunner* runner) {
+    runner_ = runner;
+    adam_.set_runner(runner);
+  }
+
+  // One MBPO training round on transitions data[slots[i]], i < count: refit the
+  // normaliser on the training split, bootstrap per member, train until the
+  // holdout MSE stops improving, restore each member's best, pick elites.
+  Status train(const TransitionView& data, const int* slots, int count, Rng& rng,
+               EnsembleTrainReport* report);
+  // The last train()'s holdout split: holdout_size() slots of the data it was
+  // given, none of which it trained on. Valid until the next train().
+  const int* holdout_slots() const { return order_; }
+  int holdout_size() const { return holdout_size_; }
+
+  // Rollout step: for each of count samples pick one elite uniformly and draw
+  // y ~ N(mu, exp(lv)); next_obs = obs + y[1:], reward = y[0].
+  // obs (obs_dim x count), act (act_dim x count), outputs alike; no allocation.
+  Status sample(const Scalar* obs, const Scalar* act, int count, Rng& rng, Scalar* next_obs,
+                Scalar* reward);
+
+  // Mean and clamped log-variance of member b for count inputs:
+  // mean, logvar (out_dim x count), out_dim = obs_dim + 1. Chunked, no allocation.
+  Status predict_member(int member, const Scalar* obs, const Scalar* act, int count, Scalar* mean,
+                        Scalar* logvar);
+
+  // Loss of one minibatch, MBPO's objective: sum over members of
+  // mean((mu - y)^2 e^-lv) + mean(lv), plus weight decay and
+  // coef (sum max_lv - sum min_lv). inputs: normalised, (in_dim x batch) per
+  // member, member stride in_dim * batch; targets (out_dim x batch) per member.
+  // Writes d loss / d params into gradients() when with_gradients.
+  Scalar batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
+
+  // Mean squared error of the mean prediction, per member, on count transitions.
+  void holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse_per_member);
+  // Re-rank members by mse and keep the best `elites` as elites.
+  void select_elites(const Scalar* mse_per_member);
+  // holdout_mse on count transitions into last_holdout_mse(), then
+  // select_elites by it; returns the elites' mean MSE.
+  Scalar rank_elites(const TransitionView& data, const int* slots, int count);
+
+  const EnsembleConfig& config() const { return config_; }
+  const EnsembleMlp& network() const { return net_; }
+  int input_dim() const { return config_.obs_dim + config_.act_dim; }
+  int output_dim() const { return config_.obs_dim + 1; }
+  // Flat parameters: the MLP block, then max_lv (out_dim), then min_lv (out_dim).
+  Scalar* params() { return params_; }
+  const Scalar* params() const { return params_; }
+  std::size_t param_count() const { return param_count_; }
+  Scalar* gradients() { return grads_; }
+  Scalar* max_logvar() { return params_ + net_.total_params(); }
+  Scalar* min_logvar() { return params_ + net_.total_params() + output_dim(); }
+  Normalizer& normalizer() { return normalizer_; }
+  const Normalizer& normalizer() const { return normalizer_; }
+  Adam& optimizer() { return adam_; }
+  const int* elite_indices() const { return elites_; }
+  int elite_count() const { return config_.elites; }
+  const Scalar* last_holdout_mse() const { return holdout_mse_; }
+  // Bytes of scratch needed beyond parameters (for reports).
+  std::size_t workspace_bytes() const { return workspace_bytes_; }
+  // Weights and log-variance bounds, normaliser, optimiser, elites.
+  void visit_state(StateVisitor& v) {
+    v.value("model", "params", params_, param_count_);
+    normalizer_.visit_state(v, "model/normalizer");
+    adam_.visit_state(v, "model/adam");
+    v.value("model", "elites", elites_, static_cast<std::size_t>(config_.elites));
+    v.value("model", "holdout_mse", holdout_mse_, static_cast<std::size_t>(config_.members));
+    for (int e = 0; e < config_.elites; ++e) {
+      if (!v.check(elites_[e] >= 0 && elites_[e] < config_.members, "model", "elite index in range")) return;
+    }
+  }
+
+ private:
+  Status validate(const EnsembleConfig& config) const;
+  Status place(const EnsembleConfig& config, Arena& arena);
+  // Normalised inputs and targets of slots into per-member batch buffers.
+  void gather_batch(const TransitionView& data, const int* slots, int batch, Scalar* inputs,
+                    Scalar* targets) const;
+  // Soft clamp of the raw log-variance rows of an output block (2 out_dim x n).
+  void clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const;
+
+  EnsembleConfig config_;
+  EnsembleMlp net_;
+  Normalizer normalizer_;
+  Adam adam_;
+  MlpWorkspace train_ws_;    // all members, config.batch columns
+  MlpWorkspace predict_ws_;  // one member at a time, predict_chunk columns
+  Scalar* params_ = nullptr;
+  Scalar* grads_ = nullptr;
+  Scalar* best_params_ = nullptr;   // per-member snapshots (MLP block)
+  std::size_t param_count_ = 0;
+  Scalar* batch_inputs_ = nullptr;  // (in_dim x batch) x members
+  Scalar* batch_targets_ = nullptr; // (out_dim x batch) x members
+  Scalar* loss_scratch_ = nullptr;  // 5 x (out_dim x batch) per member: loss terms
+  std::size_t loss_scratch_stride_ = 0;  // floats between members' loss terms (64-byte multiple)
+  Scalar* chunk_noise_ = nullptr;   // (out_dim x predict_chunk) draws of one elite's samples
+  Scalar* chunk_inputs_ = nullptr;  // (in_dim x predict_chunk)
+  Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
+  int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
+  int* chosen_ = nullptr;           // (predict_chunk) chosen elite per sample
+  int* order_ = nullptr;            // (max_samples) permutation of the round's slots, holdout first
+  int holdout_size_ = 0;            // of the last train()
+  int* bootstrap_ = nullptr;        // (max_samples) x members
+  Scalar* holdout_mse_ = nullptr;   // (members)
+  Scalar* best_mse_ = nullptr;      // (members)
+  int* elites_ = nullptr;           // (elites)
+  std::size_t workspace_bytes_ = 0;
+  TaskRunner* runner_ = nullptr;
+};
+
+}  // namespace usbpo
