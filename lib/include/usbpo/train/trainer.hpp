@@ -25,6 +25,8 @@
 
 namespace usbpo {
 
+class Backend;
+
 enum class Algorithm : std::uint8_t { kSac = 0, kMbpo, kUsbpo, kPmac, kUsbpoPmac };
 
 // Name of an algorithm as the CLI spells it ("sac", "mbpo", "usbpo", "pmac", "usbpo+pmac").
@@ -70,6 +72,11 @@ struct TrainerConfig {
   // calling thread. Results are bit-identical either way. Not owned; must
   // outlive the trainer.
   TaskRunner* runner = nullptr;
+  // Where SAC's numbers live and are computed (nn/backend.hpp), e.g. the CUDA
+  // backend of usbpo::cuda; null: the CPU backend (with `runner`). Not owned;
+  // must outlive the trainer. Results match the CPU within the backend's
+  // stated tolerances; checkpoints are the same whichever backend wrote them.
+  Backend* backend = nullptr;
 };
 
 // Where a run's wall time went, in seconds (TrainerConfig::clock).

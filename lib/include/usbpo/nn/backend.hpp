@@ -1,0 +1,160 @@
+// Backend: where the numbers of training live and where they are computed.
+//
+// One algorithm code path, several backends. A component (SAC today) places
+// its numeric state (parameters, gradients, optimiser moments, batches,
+// workspaces) in the backend's *device* arena and its configuration and
+// counters read by host logic in the *host* arena. After that:
+//   - algorithm code never reads or writes device memory directly: data moves
+//     only through upload() and download(), numbers change only through ops;
+//   - every op is enqueued on the backend's single stream in call order, so a
+//     download after an op sees its result (download synchronises);
+//   - values that change from one call to the next and that an op needs (Adam's
+//     step count, the temperature) are read by the op from device memory, never
+//     passed by value, so that a captured sequence of ops (a CUDA graph) can be
+//     replayed and still see them change.
+//
+// Backends: CpuBackend (nn/cpu_backend.hpp: the kernel table, device memory is
+// host memory), the CUDA backend (ports/cuda, usbpo::cuda), and two test
+// instruments (tests/support): a checked CPU backend whose device memory is
+// inaccessible outside op calls, and a recording backend that captures and
+// replays op sequences like a graph.
+//
+// Precision: FP32 values, FP64 for the few scalar sums reported as statistics
+// (summed in a fixed order, so every backend reports the same bits on the CPU).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/base/arena.hpp"
+#include "usbpo/base/status.hpp"
+#include "usbpo/nn/adam.hpp"
+#include "usbpo/nn/ensemble_mlp.hpp"
+
+namespace usbpo {
+
+// Transfers and synchronisations a backend has done (tests check the counts
+// per update: one small upload per update block, one download per env step).
+struct BackendCounters {
+  std::int64_t uploads = 0;
+  std::int64_t upload_bytes = 0;
+  std::int64_t downloads = 0;
+  std::int64_t download_bytes = 0;
+  std::int64_t synchronizations = 0;
+  std::int64_t op_calls = 0;
+  std::int64_t graph_replays = 0;
+};
+
+// One decayed span of an Adam buffer: parameters [begin, begin + count) of each
+// of `members` blocks member_stride apart get L2 decay `decay`.
+struct AdamSegment {
+  std::size_t begin = 0, count = 0, member_stride = 0;
+  int members = 1;
+  Scalar decay = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "cpu", "cuda", "checked-cpu", "recording".
+  virtual const char* name() const = 0;
+  // True when device memory is host memory that host code may touch (the CPU
+  // backend): components may then skip host mirrors of their state.
+  virtual bool device_is_host() const = 0;
+
+  // ---- Memory -------------------------------------------------------------
+  // Reserve the device block once, at init, sized by a measuring pass
+  // (components place into a measuring Arena first). The arena returned by
+  // device_arena() hands out device pointers from that block; for the CPU
+  // backend it is the caller's host arena.
+  virtual Status reserve_device(std::size_t bytes) = 0;
+  virtual Arena& device_arena() = 0;
+  // Host <-> device copies. upload may return before the copy is done but the
+  // source may be reused at once (it is staged); download waits for all
+  // earlier ops and the copy.
+  virtual void upload(void* device_dst, const void* host_src, std::size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* device_src, std::size_t bytes) = 0;
+  // Wait until every enqueued op is done.
+  virtual void synchronize() = 0;
+  // device_dst = value, count floats (e.g. zeroing gradients).
+  virtual void fill(Scalar* device_dst, Scalar value, std::size_t count) = 0;
+  // Device-to-device copy.
+  virtual void copy(void* device_dst, const void* device_src, std::size_t bytes) = 0;
+
+  // ---- Graphs ---------------------------------------------------------------
+  // Record the ops called between begin_capture and end_capture as graph
+  // `slot` (0 <= slot < kMaxGraphs) instead of running them; replay(slot, n)
+  // runs that sequence n times. Uploads and downloads are not allowed while
+  // capturing. A backend without graphs returns kUnimplemented from
+  // begin_capture and callers then call the ops directly.
+  static constexpr int kMaxGraphs = 4;
+  virtual Status begin_capture(int slot) = 0;
+  virtual Status end_capture(int slot) = 0;
+  virtual Status replay(int slot, int times) = 0;
+
+  const BackendCounters& counters() const { return counters_; }
+  void reset_counters() { counters_ = BackendCounters(); }
+
+  // ---- Networks -------------------------------------------------------------
+  // MlpOps::forward / backward (ensemble_mlp.hpp) with every buffer on the
+  // device: params, input, ws's buffers and grads. The CUDA backend runs each
+  // layer of all members as one strided-batched GEMM with fused bias and
+  // activation.
+  virtual void mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input,
+                           std::size_t input_member_stride, int batch, MlpWorkspace& ws, int first_member,
+                           int member_count) = 0;
+  virtual void mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws, int first_member,
+                            int member_count, Scalar* grads, bool accumulate, bool input_grad) = 0;
+
+  // ---- Optimisation ---------------------------------------------------------
+  // *step += 1, then one Adam step (ops::adam_step) over n parameters with the
+  // bias correction of the new *step; spans in `segments` get their L2 decay.
+  // step lives in device memory.
+  virtual void adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, const AdamConfig& config,
+                    const AdamSegment* segments, int segment_count, std::int64_t* step) = 0;
+  // target = (1 - tau) target + tau source over n values.
+  virtual void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) = 0;
+
+  // ---- SAC -----------------------------------------------------------------
+  // dst (rows_a + rows_b x n) = [a; b], column-major.
+  virtual void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) = 0;
+  // ops::tanh_gaussian_sample over the actor output (2 act x n) and noise (act x n).
+  virtual void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                                    Scalar log_std_max, Scalar* action, Scalar* log_pi) = 0;
+  // action (act x n) = tanh(mean rows of output (2 act x n)): the deterministic policy.
+  virtual void tanh_mean(const Scalar* output, int act, int n, Scalar* action) = 0;
+  // Soft TD target (n): y = r + gamma not_done (min(q1t, q2t) - exp(*log_alpha) log_pi).
+  virtual void sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi,
+                             const Scalar* reward, const Scalar* not_done, const Scalar* log_alpha, Scalar gamma,
+                             int n, Scalar* y) = 0;
+  // Twin-critic loss sum_j 0.5 mean_i (q_j - y)^2 into *loss (FP64, summed j
+  // then i), and dq_j = (q_j - y) / n.
+  virtual void sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1,
+                               Scalar* dq2, double* loss) = 0;
+  // Actor side of SAC at the sampled actions: argmin (n) = 1 where q2 < q1
+  // else 0; dq_j = 1 where critic j holds the minimum, else 0; *loss =
+  // sum_i (exp(*log_alpha) log_pi - min q) / n and *sum_log_pi = sum_i log_pi
+  // (FP64, in i order).
+  virtual void sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi, const Scalar* log_alpha,
+                               int n, int* argmin, Scalar* dq1, Scalar* dq2, double* loss, double* sum_log_pi) = 0;
+  // dq_da (act x n): rows [obs_dim, obs_dim + act) of column i of the input
+  // gradient (in_dim x n) of the critic argmin[i] (input_grad1 for 1).
+  virtual void select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin,
+                                  int in_dim, int obs_dim, int act, int n, Scalar* dq_da) = 0;
+  // ops::tanh_gaussian_backward with alpha = exp(*log_alpha).
+  virtual void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                                      Scalar log_std_min, Scalar log_std_max, const Scalar* log_alpha,
+                                      Scalar* d_output) = 0;
+  // Temperature gradient and loss from the actor's log pi:
+  // w = *sum_log_pi / n + target_entropy; *grad = -w; *loss = -(*log_alpha) w.
+  virtual void sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy, const Scalar* log_alpha,
+                              Scalar* grad, double* loss) = 0;
+  // *sum = sum_i q[i] (FP64, in i order).
+  virtual void sum(const Scalar* q, int n, double* sum) = 0;
+
+ protected:
+  BackendCounters counters_;
+};
+
+}  // namespace usbpo

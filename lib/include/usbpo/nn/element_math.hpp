@@ -1,0 +1,102 @@
+// Per-element bodies of the ops, written once for the host and the device:
+// the CPU kernels call them in their loops and the CUDA kernels (ports/cuda)
+// call them per thread, so the CPU tests cover the math both run.
+// Plain arithmetic on floats only: no Eigen, no state, no allocation.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define USBPO_HD __host__ __device__ __forceinline__
+#else
+#define USBPO_HD inline
+#endif
+
+namespace usbpo {
+namespace element {
+
+// Adam's bias-corrected step folded into lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)
+// and eps_t = eps sqrt(1 - b2^t) (computed in FP64 once per call).
+struct AdamFactors {
+  float lr_t;
+  float eps_t;
+};
+USBPO_HD AdamFactors adam_factors(float lr, float beta1, float beta2, float eps, std::int64_t step) {
+  const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
+  return AdamFactors{static_cast<float>(lr * std::sqrt(bc2) / bc1), static_cast<float>(eps * std::sqrt(bc2))};
+}
+
+// One Adam update of one parameter: g' = g + decay theta; m, v moments; theta -= lr_t m / (sqrt(v) + eps_t).
+USBPO_HD void adam(float& theta, float grad, float& m, float& v, float beta1, float beta2, float decay,
+                   AdamFactors f) {
+  const float g = grad + decay * theta;
+  const float mi = beta1 * m + (1 - beta1) * g;
+  const float vi = beta2 * v + (1 - beta2) * g * g;
+  m = mi;
+  v = vi;
+  theta -= f.lr_t * mi / (std::sqrt(vi) + f.eps_t);
+}
+
+// Polyak averaging of one value: target = (1 - tau) target + tau source.
+USBPO_HD float polyak(float target, float source, float tau) { return (1 - tau) * target + tau * source; }
+
+// The clipped log-std of a tanh-Gaussian policy.
+USBPO_HD float clip_log_std(float raw, float log_std_min, float log_std_max) {
+  return std::fmin(std::fmax(raw, log_std_min), log_std_max);
+}
+
+// softplus(x) = log(1 + e^x), stable for large |x|.
+USBPO_HD float softplus(float x) { return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
+
+// One dimension of a tanh-Gaussian sample: u = mean + exp(log_std) eps; returns
+// tanh(u) and adds to *log_pi the dimension's log N(u; mean, std) - log(1 - tanh(u)^2)
+// (SAC appendix C, with log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u))).
+USBPO_HD float tanh_gaussian_dim(float mean, float raw_log_std, float eps, float log_std_min, float log_std_max,
+                                 float* log_pi) {
+  constexpr float kHalfLog2Pi = 0.918938533f, kLog2 = 0.693147181f;
+  const float log_std = clip_log_std(raw_log_std, log_std_min, log_std_max);
+  const float u = mean + std::exp(log_std) * eps;
+  if (log_pi) *log_pi += -0.5f * eps * eps - log_std - kHalfLog2Pi - 2.0f * (kLog2 - u - softplus(-2.0f * u));
+  return std::tanh(u);
+}
+
+// Gradient of one dimension of SAC's actor loss mean(alpha log pi - Q) through
+// the tanh-Gaussian: with a = tanh(u), dL/du = (alpha 2 a - dQ/da (1 - a^2)) / n
+// into *d_mean and dL/dlog_std = -alpha / n + dL/du std eps (0 when clipped) into *d_log_std.
+USBPO_HD void tanh_gaussian_backward_dim(float mean, float raw_log_std, float eps, float dq_da, float log_std_min,
+                                         float log_std_max, float alpha, float inv_n, float* d_mean,
+                                         float* d_log_std) {
+  const bool clipped = raw_log_std < log_std_min || raw_log_std > log_std_max;
+  const float std = std::exp(clip_log_std(raw_log_std, log_std_min, log_std_max));
+  const float a = std::tanh(mean + std * eps);
+  const float d_u = (alpha * 2.0f * a - dq_da * (1.0f - a * a)) * inv_n;
+  *d_mean = d_u;
+  *d_log_std = clipped ? 0.0f : (-alpha * inv_n + d_u * std * eps);
+}
+
+// SAC's soft TD target of one sample: y = r + gamma not_done (min(q1', q2') - alpha log pi').
+USBPO_HD float sac_td_target(float q1_target, float q2_target, float log_pi, float reward, float not_done,
+                             float alpha, float gamma) {
+  const float soft_value = std::fmin(q1_target, q2_target) - alpha * log_pi;
+  return reward + gamma * not_done * soft_value;
+}
+
+// One critic's squared error of one sample: returns 0.5 (q - y)^2 / n in FP64
+// (the loss term) and sets *dq = (q - y) / n.
+USBPO_HD double critic_error(float q, float y, int n, float* dq) {
+  const float err = q - y;
+  *dq = err / static_cast<float>(n);
+  return 0.5 * static_cast<double>(err) * err / n;
+}
+
+// The actor's view of one sample's twin critics: which holds the minimum
+// (1 when q2 < q1), and the loss term (alpha log pi - min q) / n in FP64.
+USBPO_HD int critic_argmin(float q1, float q2) { return q2 < q1 ? 1 : 0; }
+USBPO_HD double actor_loss_term(float q1, float q2, float log_pi, float alpha, int n) {
+  return (static_cast<double>(alpha) * log_pi - std::fmin(q1, q2)) / n;
+}
+
+}  // namespace element
+}  // namespace usbpo
