@@ -28,6 +28,7 @@ if ! ready; then
   rm -rf "$venv"
   if ! { "${USBPO_PYTHON3:-python3}" -m venv "$venv" && "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
            --timeout 30 --retries 2 "${packages[@]}"; } || ! ready; then
+    rm -rf "$venv"
     if required; then
       echo "FAIL: could not install ${packages[*]} from PyPI into $venv (needed here: CI or USBPO_REQUIRE_ONNX_RUNTIME=1)"
       exit 1
@@ -36,7 +37,6 @@ if ! ready; then
     echo "*** SKIPPED: could not install ${packages[*]} from PyPI (offline?); the ONNX Runtime check did NOT run ***"
     echo "*** (CI=true or USBPO_REQUIRE_ONNX_RUNTIME=1 make this a failure) ***"
     echo
-    rm -rf "$venv"
     exit 77
   fi
 fi
