@@ -85,14 +85,14 @@ bool output_allowed(const ExportRequest& request) {
   // The write goes through OUT.tmp, which replaces whatever is there.
   const std::string temp = out + ".tmp";
   const char* temp_kind = usbpo_file_kind(temp);
-  if (same_file(temp, request.input)) {
-    std::fprintf(stderr, "usbpo export: %s, which the write goes through, is the %s it reads; choose another --out\n",
-                 temp.c_str(), input_kind);
-    return false;
-  }
   if (temp_kind && (request.onnx || !std::strcmp(temp_kind, "a checkpoint"))) {
     std::fprintf(stderr, "usbpo export: %s, which the write goes through, is %s; choose another --out\n",
                  temp.c_str(), temp_kind);
+    return false;
+  }
+  if (same_file(temp, request.input)) {
+    std::fprintf(stderr, "usbpo export: %s, which the write goes through, is the %s it reads; choose another --out\n",
+                 temp.c_str(), input_kind);
     return false;
   }
   return true;
