@@ -140,8 +140,8 @@ int export_onnx(const ExportRequest& request) {
               "actor %dx%d %s, normaliser %s, %d nodes, %zu bytes\n",
               request.out.c_str(), onnx::kOpset, summary.algorithm.c_str(), summary.task.c_str(), summary.env_steps,
               onnx::kInputName, summary.obs_dim, onnx::kOutputName, summary.act_dim, summary.hidden_layers,
-              summary.hidden_width, summary.activation.c_str(), summary.normaliser ? "in the graph" : "identity (left out)",
-              summary.nodes, model.size());
+              summary.hidden_width, summary.activation.c_str(),
+              summary.normaliser ? "in the graph" : "identity (left out)", summary.nodes, model.size());
   return 0;
 }
 #endif

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   if (argc == 11 && !std::strcmp(argv[1], "write")) return write_policy(argv);
   if (argc == 5 && !std::strcmp(argv[1], "act")) return act(argv);
   std::fprintf(stderr,
-               "usage: policy_reference write POLICY OBS ACT LAYERS WIDTH relu|swish|identity NORMALISER unit|mixed SEED\n"
+               "usage: policy_reference write POLICY OBS ACT LAYERS WIDTH relu|swish|identity NORMALISER unit|mixed "
+               "SEED\n"
                "       policy_reference act POLICY OBSERVATIONS ACTIONS\n");
   return 2;
 }

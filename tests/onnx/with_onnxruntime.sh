@@ -26,11 +26,13 @@ flock 9
 if ! ready; then
   echo "with_onnxruntime: installing ${packages[*]} from PyPI into $venv"
   rm -rf "$venv"
-  if ! { "${USBPO_PYTHON3:-python3}" -m venv "$venv" && "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
-           --timeout 30 --retries 2 "${packages[@]}"; } || ! ready; then
+  if ! { "${USBPO_PYTHON3:-python3}" -m venv "$venv" &&
+         "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check --timeout 30 --retries 2 \
+           "${packages[@]}"; } || ! ready; then
     rm -rf "$venv"
     if required; then
-      echo "FAIL: could not install ${packages[*]} from PyPI into $venv (needed here: CI or USBPO_REQUIRE_ONNX_RUNTIME=1)"
+      echo "FAIL: could not install ${packages[*]} from PyPI into $venv" \
+           "(needed here: CI or USBPO_REQUIRE_ONNX_RUNTIME=1)"
       exit 1
     fi
     echo
@@ -41,5 +43,6 @@ if ! ready; then
   fi
 fi
 flock -u 9
-"$venv/bin/python3" -c "import onnxruntime, onnx, numpy; print('with_onnxruntime: onnxruntime', onnxruntime.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)"
+"$venv/bin/python3" -c "import onnxruntime, onnx, numpy
+print('with_onnxruntime: onnxruntime', onnxruntime.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)"
 PATH="$venv/bin:$PATH" "$@"

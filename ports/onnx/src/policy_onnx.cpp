@@ -86,9 +86,11 @@ std::string add_mean_head(GraphBuilder& graph, const EnsembleMlp& net, const Sca
   const int l = net.num_layers() - 1;
   const int in = net.layer_in(l), out = net.layer_out(l);
   const Scalar* w = params + net.weight_offset(l);
-  std::vector<float> weight(static_cast<std::size_t>(in) * act_dim);
-  for (int i = 0; i < in; ++i) {
-    for (int o = 0; o < act_dim; ++o) weight[static_cast<std::size_t>(i) * act_dim + o] = w[static_cast<std::size_t>(i) * out + o];
+  std::vector<float> weight;
+  weight.reserve(static_cast<std::size_t>(in) * act_dim);
+  for (int i = 0; i < in; ++i) {  // row i of the (in x out) row-major matrix, its first act_dim columns
+    const Scalar* row = w + static_cast<std::size_t>(i) * out;
+    weight.insert(weight.end(), row, row + act_dim);
   }
   const std::string w_name = graph.constant("actor/mean/weight", {in, act_dim}, weight.data());
   const std::string b_name = graph.constant("actor/mean/bias", {act_dim}, params + net.bias_offset(l));
