@@ -84,6 +84,8 @@ echo "ok: damaged, foreign and missing policies are refused with nothing written
 echo "an old model" > old.onnx
 "$usbpo" export --format onnx --policy run --out old.onnx > /dev/null || fail "export over a regular file"
 cmp old.onnx policy.onnx || fail "the replaced file differs from a fresh export"
+"$usbpo" export --format onnx --checkpoint run --out old.onnx > /dev/null || fail "export over an earlier ONNX export"
+cmp old.onnx policy.onnx || fail "the re-exported file differs"
 [ ! -e old.onnx.tmp ] || fail "a temporary file was left"
 echo "ok: export replaces a regular file atomically"
 
