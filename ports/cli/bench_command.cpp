@@ -352,8 +352,8 @@ int bench_command(int argc, char** argv) {
   const bool quick = args.has("quick");
   const std::string device = args.get("device", "cpu");
   if (device != "cpu") {
-    std::unique_ptr<Backend> backend;
-    if (!make_device_backend(device, &backend, &error)) {
+    std::unique_ptr<Backend> backend, trainer_backend;
+    if (!make_device_backend(device, &backend, &error) || !make_device_backend(device, &trainer_backend, &error)) {
       std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
       return 2;
     }
@@ -361,8 +361,9 @@ int bench_command(int argc, char** argv) {
       std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
       return 2;
     }
-    const int code = bench_device(*backend, device_description(backend.get()).c_str(), quick);
-    const std::string failure = device_error(backend.get());
+    const int code = bench_device(*backend, *trainer_backend, device_description(backend.get()).c_str(), quick);
+    std::string failure = device_error(backend.get());
+    if (failure.empty()) failure = device_error(trainer_backend.get());
     if (!failure.empty()) {
       std::fprintf(stderr, "usbpo bench: %s\n", failure.c_str());
       return 1;

@@ -152,7 +152,7 @@ double pendulum_seconds(Backend* backend, int steps, double* final_return, bool*
 
 }  // namespace
 
-int bench_device(Backend& backend, const char* device_name, bool quick) {
+int bench_device(Backend& backend, Backend& trainer_backend, const char* device_name, bool quick) {
   const double seconds = quick ? 0.3 : 2.0;
   // Room for the largest network step below.
   if (!backend.reserve_device(std::size_t(64) << 20).is_ok()) {
@@ -187,7 +187,7 @@ int bench_device(Backend& backend, const char* device_name, bool quick) {
   double cpu_return = NAN, gpu_return = NAN;
   bool cpu_ok = false, gpu_ok = false;
   const double cpu_s = pendulum_seconds(nullptr, pendulum_steps, &cpu_return, &cpu_ok);
-  const double gpu_s = pendulum_seconds(&backend, pendulum_steps, &gpu_return, &gpu_ok);
+  const double gpu_s = pendulum_seconds(&trainer_backend, pendulum_steps, &gpu_return, &gpu_ok);
   if (gpu_ok) {
     std::printf("| pendulum_sac_train | %.4g s | %.4g s | %.1fx | %d env steps, 2x64, batch 100; final eval return "
                 "%.1f (cpu) and %.1f (cuda) |\n",

@@ -6,7 +6,9 @@
 
 namespace usbpo::cli {
 
-// Print the table; the backend is the device's (never null). Exit code.
-int bench_device(Backend& backend, const char* device_name, bool quick);
+// Print the table. `backend` times the network steps (it reserves its device
+// block here); `trainer_backend`, a second one of the same device, is given
+// to the Pendulum trainer (which reserves its own). Exit code.
+int bench_device(Backend& backend, Backend& trainer_backend, const char* device_name, bool quick);
 
 }  // namespace usbpo::cli
