@@ -32,8 +32,9 @@ class CpuBackend final : public Backend {
   const char* name() const override { return "cpu"; }
   bool device_is_host() const override { return true; }
 
-  // Carves `bytes` out of the host arena as the device arena from now on
-  // (kOutOfMemory when it has no room; kFailedPrecondition without one or twice).
+  // Carves `bytes` out of the host arena as the device arena from now on (a
+  // later call carves a new block; kOutOfMemory when the host arena has no
+  // room, kFailedPrecondition without one).
   Status reserve_device(std::size_t bytes) override;
   // The reserved block, else the host arena itself (a measuring arena when none
   // was given, so that placements can still be measured).
