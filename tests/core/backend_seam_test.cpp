@@ -213,6 +213,16 @@ void expect_sac_transfer_counts(Sac& sac) {
   EXPECT_EQ(b.counters().downloads, 3);
 }
 
+TEST(BackendSeam, SacSizesSplitIntoHostAndDevice) {
+  const SacConfig c = hopper_like();
+  // On the CPU the device memory is the host arena: nothing more on the host.
+  EXPECT_EQ(Sac::host_bytes_needed(c, true), 0u);
+  EXPECT_EQ(Sac::bytes_needed(c), Sac::device_bytes_needed(c));
+  // Elsewhere the host holds the staging and a mirror of the state, less than the device.
+  EXPECT_GT(Sac::host_bytes_needed(c, false), 0u);
+  EXPECT_LT(Sac::host_bytes_needed(c, false), Sac::device_bytes_needed(c));
+}
+
 TEST(BackendSeam, TransfersPerUpdateAndPerActAreCounted) {
   const SacConfig c = hopper_like();
   CheckedCpuBackend checked;

@@ -95,6 +95,7 @@ class Sac {
   // the results do not depend on it. Only for the internal CPU backend (a
   // backend given to init runs its ops its own way).
   void set_runner(TaskRunner* runner) { own_backend_.set_runner(runner); }
+  // The backend SAC runs on (its own CPU backend unless init was given one).
   Backend& backend() { return *backend_; }
 
   // Action for one observation (obs_dim) into action (act_dim) in [-1, 1]:
