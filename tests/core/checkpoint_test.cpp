@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_backend.hpp"
 #include "usbpo/base/file_checksum.hpp"
 #include "usbpo/io/file_io.hpp"
 #include "usbpo/runtime/policy.hpp"
@@ -53,11 +54,13 @@ TrainerConfig small_config(Algorithm algorithm) {
 }
 
 struct TrainingRun {
+  testing_support::TrainerBackend backend;  // USBPO_TEST_BACKEND
   Pendulum env, eval_env;
   std::vector<unsigned char> memory;
   Arena arena;
   Trainer trainer;
-  explicit TrainingRun(const TrainerConfig& c) {
+  explicit TrainingRun(const TrainerConfig& config) {
+    const TrainerConfig c = backend.apply(config);
     memory.assign(Trainer::bytes_needed(c, env), 0);
     arena = Arena(memory.data(), memory.size());
     init_status = trainer.init(c, env, eval_env, arena);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "test_backend.hpp"
 #include "test_support.hpp"
 #include "usbpo/agent/sac.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
@@ -362,12 +363,11 @@ SacConfig two_step_config() {
 }
 
 struct SacInArena {
-  std::vector<unsigned char> memory;
-  Arena arena;
-  Sac sac;
-  explicit SacInArena(const SacConfig& c) : memory(Sac::bytes_needed(c)), arena(memory.data(), memory.size()) {
+  testing_support::SacOnBackend on;
+  Sac& sac;
+  explicit SacInArena(const SacConfig& c) : sac(on.sac) {
     Rng rng(21);
-    EXPECT_TRUE(sac.init(c, arena, rng).is_ok());
+    EXPECT_TRUE(on.init(c, rng).is_ok());
     Rng data(22);
     SacBatch& b = sac.batch();
     for (int i = 0; i < c.batch * c.obs_dim; ++i) b.obs[i] = data.uniform(-1, 1);
@@ -378,9 +378,17 @@ struct SacInArena {
       b.not_done[i] = i == 3 ? 0.0f : 1.0f;
     }
     // Targets away from the critics, so that the critic loss is not at a minimum.
+    sac.pull_state();
     for (std::size_t i = 0; i < sac.critic_network().total_params(); ++i) sac.target_critic_params()[i] *= 1.5f;
+    sac.push_state();
   }
 };
+
+std::vector<Scalar> actor_gradient(Sac& sac) {
+  std::vector<Scalar> g(sac.actor_network().total_params());
+  sac.backend().download(g.data(), sac.device_actor_grads(), g.size() * sizeof(Scalar));
+  return g;
+}
 
 // Elements of a and b (n each) that are not bit-identical.
 std::size_t differing(const Scalar* a, const Scalar* b, std::size_t n) {
@@ -407,36 +415,44 @@ TEST(Fidelity, SacUpdateTakesEveryGradientAtThePreUpdateParameters) {
   for (Scalar& e : next_eps) e = noise_rng.normal();
   for (Scalar& e : eps) e = noise_rng.normal();
 
-  // Reference by hand: all three gradients first, then the three Adam steps.
+  // Reference by hand: all three gradients first (actor_loss takes the
+  // temperature's too), then the three Adam steps.
   Sac& r = reference.sac;
   r.critic_loss(next_eps.data(), true);
   Scalar mean_log_pi = 0;
   r.actor_loss(eps.data(), true, &mean_log_pi);
-  Scalar alpha_grad = 0;
-  r.alpha_loss(mean_log_pi, &alpha_grad);
-  r.critic_optimizer().step(r.critic_params(), r.critic_grads());
-  r.actor_optimizer().step(r.actor_params(), r.actor_grads());
-  r.alpha_optimizer().step(&r.log_alpha(), &alpha_grad);
-  ops::polyak(r.target_critic_params(), r.critic_params(), r.critic_network().total_params(), c.tau);
+  r.step_critics();
+  r.step_actor();
+  r.step_temperature();
+  r.update_targets();
 
   const std::size_t n_actor = r.actor_network().total_params(), n_critic = r.critic_network().total_params();
   Sac& u = under_test.sac;
+  u.pull_state();
+  r.pull_state();
   EXPECT_EQ(differing(u.critic_params(), r.critic_params(), n_critic), 0u);
   EXPECT_EQ(differing(u.target_critic_params(), r.target_critic_params(), n_critic), 0u);
   EXPECT_EQ(differing(u.actor_params(), r.actor_params(), n_actor), 0u);
   EXPECT_EQ(u.log_alpha(), r.log_alpha());
+  // The temperature moved by its gradient -(mean log pi + target entropy).
+  Scalar alpha_grad = 0;
+  r.alpha_loss(mean_log_pi, &alpha_grad);
+  EXPECT_NE(alpha_grad, 0.0f);
+  EXPECT_EQ(r.log_alpha() < std::log(c.initial_alpha), alpha_grad > 0);
 
   // The sequential order (actor against the critics after their step) moves
   // the actor differently: the comparison above can tell the two apart.
   Sac& s = sequential.sac;
   s.critic_loss(next_eps.data(), true);
-  s.critic_optimizer().step(s.critic_params(), s.critic_grads());
+  s.step_critics();
   s.actor_loss(eps.data(), true, nullptr);
-  s.actor_optimizer().step(s.actor_params(), s.actor_grads());
+  s.step_actor();
+  s.pull_state();
+  const std::vector<Scalar> s_grad = actor_gradient(s), r_grad = actor_gradient(r);
   double gradient_gap = 0, gradient_norm = 0;
   for (std::size_t i = 0; i < n_actor; ++i) {
-    gradient_gap += std::fabs(s.actor_grads()[i] - r.actor_grads()[i]);
-    gradient_norm += std::fabs(r.actor_grads()[i]);
+    gradient_gap += std::fabs(s_grad[i] - r_grad[i]);
+    gradient_norm += std::fabs(r_grad[i]);
   }
   EXPECT_GT(gradient_gap, 0.05 * gradient_norm) << "the critic step should change the actor gradient";
   // (Adam's first step is +-lr per parameter, so only the sign flips show.)

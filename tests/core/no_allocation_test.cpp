@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "checked_cpu_backend.hpp"
+#include "recording_backend.hpp"
+#include "test_backend.hpp"
 #include "usbpo/agent/sac.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
 
@@ -41,6 +44,46 @@ TEST(NoAllocation, SacActUpdateAndActBatch) {
     allocations = scope.allocations();
   }
   EXPECT_EQ(allocations, 0);
+}
+
+// The same hot paths on the backends of the seam: the checked backend
+// (transfers, guarded ops, statistics downloads) and a recording backend
+// replaying the update it captured on the first call.
+TEST(NoAllocation, SacOnCheckedAndRecordingBackends) {
+  SacConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.batch = 256;
+  testing_support::CheckedCpuBackend checked, inner;
+  testing_support::RecordingBackend recording(inner);
+  testing_support::SacOnBackend on_checked, on_recording;
+  Rng rng(1);
+  ASSERT_TRUE(on_checked.init(c, rng, &checked).is_ok());
+  ASSERT_TRUE(on_recording.init(c, rng, &recording).is_ok());
+  for (Sac* sac : {&on_checked.sac, &on_recording.sac}) {
+    for (int i = 0; i < c.batch * c.obs_dim; ++i) sac->batch().obs[i] = sac->batch().next_obs[i] = rng.normal();
+    for (int i = 0; i < c.batch * c.act_dim; ++i) sac->batch().act[i] = rng.uniform(-1, 1);
+    for (int i = 0; i < c.batch; ++i) sac->batch().reward[i] = sac->batch().not_done[i] = 1;
+  }
+  ASSERT_TRUE(on_recording.sac.update(rng, nullptr).is_ok());  // captures (std::function allocates here)
+  std::vector<Scalar> obs(11 * 1000, 0.5f), actions(3 * 1000);
+  std::int64_t allocations = 0;
+  {
+    NoAllocationScope scope;
+    for (Sac* sac : {&on_checked.sac, &on_recording.sac}) {
+      for (int i = 0; i < 300; ++i) {
+        if (!sac->act(obs.data(), actions.data(), i % 2 == 0, &rng).is_ok()) FAIL();
+      }
+      SacStats stats;
+      for (int i = 0; i < 10; ++i) {
+        if (!sac->update(rng, i % 2 ? &stats : nullptr).is_ok()) FAIL();
+      }
+      if (!sac->act_batch(obs.data(), 1000, actions.data(), false, &rng).is_ok()) FAIL();
+    }
+    allocations = scope.allocations();
+  }
+  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(recording.counters().graph_replays, 1 + 10);  // the capturing update replays too
 }
 
 TEST(NoAllocation, EnsembleTrainStepRolloutSampleAndPredict) {

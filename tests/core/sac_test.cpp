@@ -6,23 +6,29 @@
 #include <limits>
 #include <vector>
 
+#include "test_backend.hpp"
 #include "test_support.hpp"
 
 namespace usbpo {
 namespace {
 
+// A Sac on the test backend (USBPO_TEST_BACKEND): tests reach its state only
+// through the host mirror (pull_state / push_state) and downloads.
 struct BuiltSac {
-  std::vector<unsigned char> memory;
-  Arena arena;
-  Sac sac;
-  explicit BuiltSac(const SacConfig& config, std::uint64_t seed = 1) {
-    memory.resize(Sac::bytes_needed(config));
-    arena = Arena(memory.data(), memory.size());
+  testing_support::SacOnBackend on;
+  Sac& sac;
+  explicit BuiltSac(const SacConfig& config, std::uint64_t seed = 1) : sac(on.sac) {
     Rng rng(seed);
-    Status s = sac.init(config, arena, rng);
+    Status s = on.init(config, rng);
     EXPECT_TRUE(s.is_ok()) << s.message();
   }
 };
+
+std::vector<Scalar> download(Sac& sac, const Scalar* device, std::size_t n) {
+  std::vector<Scalar> host(n);
+  sac.backend().download(host.data(), device, n * sizeof(Scalar));
+  return host;
+}
 
 // Small smooth (swish) networks so that finite differences see no ReLU kinks.
 SacConfig small_config() {
@@ -49,8 +55,9 @@ void fill_batch(Sac& sac, Rng& rng) {
   }
 }
 
+// params is a part of sac's host mirror; each changed value is pushed to the device.
 template <typename Loss>
-void check_against_finite_differences(Scalar* params, std::size_t n, const Scalar* analytic, Loss loss,
+void check_against_finite_differences(Sac& sac, Scalar* params, std::size_t n, const Scalar* analytic, Loss loss,
                                       const char* what) {
   std::vector<double> numeric(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -58,8 +65,10 @@ void check_against_finite_differences(Scalar* params, std::size_t n, const Scala
         [&](Scalar v) {
           const Scalar saved = params[i];
           params[i] = v;
+          sac.push_state();
           const double l = loss();
           params[i] = saved;
+          sac.push_state();
           return l;
         },
         params[i]);
@@ -74,12 +83,14 @@ TEST(Sac, CriticLossGradientsMatchFiniteDifferences) {
   Rng rng(4);
   fill_batch(sac, rng);
   // Targets differ from the critics so that the loss is not trivially at a minimum.
+  sac.pull_state();
   for (std::size_t i = 0; i < sac.critic_network().total_params(); ++i) sac.target_critic_params()[i] += 0.2f;
+  sac.push_state();
   std::vector<Scalar> eps(sac.config().batch * sac.config().act_dim);
   for (auto& e : eps) e = rng.normal();
   sac.critic_loss(eps.data(), true);
-  std::vector<Scalar> analytic(sac.critic_grads(), sac.critic_grads() + sac.critic_network().total_params());
-  check_against_finite_differences(sac.critic_params(), analytic.size(), analytic.data(),
+  std::vector<Scalar> analytic = download(sac, sac.device_critic_grads(), sac.critic_network().total_params());
+  check_against_finite_differences(sac, sac.critic_params(), analytic.size(), analytic.data(),
                                    [&] { return sac.critic_loss(eps.data(), false); }, "critic");
 }
 
@@ -92,8 +103,9 @@ TEST(Sac, ActorLossGradientsMatchFiniteDifferences) {
   std::vector<Scalar> eps(c.batch * c.act_dim);
   for (auto& e : eps) e = rng.normal();
   sac.actor_loss(eps.data(), true, nullptr);
-  std::vector<Scalar> analytic(sac.actor_grads(), sac.actor_grads() + sac.actor_network().total_params());
-  check_against_finite_differences(sac.actor_params(), analytic.size(), analytic.data(),
+  std::vector<Scalar> analytic = download(sac, sac.device_actor_grads(), sac.actor_network().total_params());
+  sac.pull_state();
+  check_against_finite_differences(sac, sac.actor_params(), analytic.size(), analytic.data(),
                                    [&] { return sac.actor_loss(eps.data(), false, nullptr); }, "actor");
 }
 
@@ -108,8 +120,10 @@ TEST(Sac, ActorGradientIsZeroForClippedLogStd) {
   const Scalar base = built.sac.actor_loss(eps.data(), false, nullptr);
   // Output-layer log-std bias rows: moving them leaves the loss unchanged.
   const EnsembleMlp& net = built.sac.actor_network();
+  built.sac.pull_state();
   Scalar* bias = built.sac.actor_params() + net.bias_offset(net.num_layers() - 1);
   bias[c.act_dim] += 0.5f;
+  built.sac.push_state();
   EXPECT_EQ(base, built.sac.actor_loss(eps.data(), false, nullptr));
 }
 
@@ -152,6 +166,8 @@ TEST(Sac, UpdatesAreDeterministicBySeed) {
     ASSERT_TRUE(a.sac.update(ra, nullptr).is_ok());
     ASSERT_TRUE(b.sac.update(rb, nullptr).is_ok());
   }
+  a.sac.pull_state();
+  b.sac.pull_state();
   for (std::size_t i = 0; i < a.sac.actor_network().total_params(); ++i) {
     ASSERT_EQ(a.sac.actor_params()[i], b.sac.actor_params()[i]);
   }
@@ -189,6 +205,18 @@ TEST(Sac, RejectsBadConfig) {
   std::vector<unsigned char> tiny(Sac::bytes_needed(c) / 2);
   Arena small(tiny.data(), tiny.size());
   EXPECT_EQ(sac.init(c, small, rng).code(), StatusCode::kOutOfMemory);
+  // On a backend of its own: too little host memory, then no device memory reserved.
+  std::unique_ptr<Backend> backend = testing_support::make_test_backend();
+  if (backend) {
+    ASSERT_TRUE(backend->reserve_device(Sac::device_bytes_needed(c)).is_ok());
+    std::vector<unsigned char> host(Sac::host_bytes_needed(c, false) / 2);
+    Arena host_arena(host.data(), host.size());
+    EXPECT_EQ(sac.init(c, *backend, host_arena, rng).code(), StatusCode::kOutOfMemory);
+    ASSERT_TRUE(backend->reserve_device(Sac::device_bytes_needed(c) / 2).is_ok());
+    host.resize(Sac::host_bytes_needed(c, false));
+    host_arena = Arena(host.data(), host.size());
+    EXPECT_EQ(sac.init(c, *backend, host_arena, rng).code(), StatusCode::kOutOfMemory);
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "usbpo/base/types.hpp"
 #include "usbpo/train/pendulum.hpp"
 #include "usbpo/train/trainer.hpp"
+#include "test_backend.hpp"
 
 namespace usbpo {
 namespace testing_support {
@@ -75,15 +76,17 @@ struct StoreInArena {
 };
 
 // A Trainer on Pendulum with memory of its own, initialised from `config`.
+// (On the test backend, USBPO_TEST_BACKEND.)
 struct PendulumTrainer {
+  TrainerBackend backend;
   Pendulum env, eval_env;
   std::vector<unsigned char> memory;
   Arena arena;
   Trainer trainer;
   Status status;
   explicit PendulumTrainer(const TrainerConfig& config)
-      : memory(Trainer::bytes_needed(config, env)), arena(memory.data(), memory.size()) {
-    status = trainer.init(config, env, eval_env, arena);
+      : memory(Trainer::bytes_needed(backend.apply(config), env)), arena(memory.data(), memory.size()) {
+    status = trainer.init(backend.apply(config), env, eval_env, arena);
   }
 };
 

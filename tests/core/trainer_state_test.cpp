@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "test_backend.hpp"
 #include "usbpo/base/file_checksum.hpp"
 #include "usbpo/schema/checkpoint_generated.h"
 #include "usbpo/train/checkpoint.hpp"
@@ -29,14 +30,15 @@ TrainerConfig tiny_config() {
 }
 
 struct TinyRun {
+  testing_support::TrainerBackend backend;  // USBPO_TEST_BACKEND
   Pendulum env, eval_env;
   std::vector<unsigned char> memory;
   Arena arena;
   Trainer trainer;
-  TinyRun() : memory(Trainer::bytes_needed(tiny_config(), env)) { init(); }
+  TinyRun() : memory(Trainer::bytes_needed(backend.apply(tiny_config()), env)) { init(); }
   void init() {
     arena = Arena(memory.data(), memory.size());
-    ASSERT_TRUE(trainer.init(tiny_config(), env, eval_env, arena).is_ok());
+    ASSERT_TRUE(trainer.init(backend.apply(tiny_config()), env, eval_env, arena).is_ok());
   }
 };
 

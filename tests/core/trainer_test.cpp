@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "test_backend.hpp"
 #include "usbpo/train/pendulum.hpp"
 
 namespace usbpo {
@@ -24,11 +25,13 @@ TrainerConfig small_config(std::uint64_t seed) {
 }
 
 struct TrainingRun {
+  testing_support::TrainerBackend backend;  // USBPO_TEST_BACKEND
   Pendulum env, eval_env;
   std::vector<unsigned char> memory;
   Arena arena;
   Trainer trainer;
-  Status init(const TrainerConfig& c) {
+  Status init(const TrainerConfig& config) {
+    const TrainerConfig c = backend.apply(config);
     memory.assign(Trainer::bytes_needed(c, env), 0);
     arena = Arena(memory.data(), memory.size());
     return trainer.init(c, env, eval_env, arena);
@@ -46,6 +49,7 @@ TEST(Trainer, SameSeedSameTrainingDifferentSeedDifferent) {
     ASSERT_TRUE(c.trainer.step(nullptr).is_ok());
   }
   const std::size_t n = a.trainer.sac().actor_network().total_params();
+  for (TrainingRun* run : {&a, &b, &c}) run->trainer.sac().pull_state();
   bool differs = false;
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_EQ(a.trainer.sac().actor_params()[i], b.trainer.sac().actor_params()[i]) << "param " << i;

@@ -16,6 +16,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kCorruptData: return "corrupt data";
     case StatusCode::kNotFound: return "not found";
     case StatusCode::kFailedPrecondition: return "failed precondition";
+    case StatusCode::kUnimplemented: return "unimplemented";
   }
   return "unknown";
 }

@@ -35,7 +35,7 @@ Status Adam::add_decay(std::size_t begin, std::size_t count, std::size_t member_
     return Status::error(StatusCode::kDimensionMismatch, "Adam decay segment [%zu, +%zu) x %d outside %zu params",
                          begin, count, members, n_);
   }
-  segments_[segment_count_++] = Segment{begin, count, member_stride, members, decay};
+  segments_[segment_count_++] = AdamSegment{begin, count, member_stride, members, decay};
   return Status::ok();
 }
 
@@ -52,16 +52,16 @@ Status Adam::set_layer_decays(const EnsembleMlp& net, const Scalar* decays, int 
   return Status::ok();
 }
 
-void Adam::step(Scalar* theta, const Scalar* grad) {
-  ++step_;
-  const AdamConfig& c = config_;
-  if (segment_count_ == 0) {
+void adam_step_segments(TaskRunner* runner, Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n,
+                        const AdamConfig& c, const AdamSegment* segments, int segment_count, std::int64_t step) {
+  if (segment_count == 0) {
     // Element-wise: fixed chunks (a multiple of the vector width) compute what one call would.
-    const Chunks chunks{n_, kChunk};
-    run_tasks(runner_, chunks.count(), 4.0 * static_cast<double>(n_), [&](int i) {
+    constexpr std::size_t kChunk = 16384;  // parameters per task
+    const Chunks chunks{n, kChunk};
+    run_tasks(runner, chunks.count(), 4.0 * static_cast<double>(n), [&](int i) {
       const std::size_t b = chunks.begin(i);
-      ops::adam_step(theta + b, grad + b, m_ + b, v_ + b, chunks.end(i) - b, c.learning_rate, c.beta1, c.beta2,
-                     c.epsilon, 0, step_);
+      ops::adam_step(theta + b, grad + b, m + b, v + b, chunks.end(i) - b, c.learning_rate, c.beta1, c.beta2,
+                     c.epsilon, 0, step);
     });
     return;
   }
@@ -70,22 +70,27 @@ void Adam::step(Scalar* theta, const Scalar* grad) {
   std::size_t cursor = 0;
   auto plain = [&](std::size_t end) {
     if (end > cursor) {
-      ops::adam_step(theta + cursor, grad + cursor, m_ + cursor, v_ + cursor, end - cursor, c.learning_rate,
-                     c.beta1, c.beta2, c.epsilon, 0, step_);
+      ops::adam_step(theta + cursor, grad + cursor, m + cursor, v + cursor, end - cursor, c.learning_rate, c.beta1,
+                     c.beta2, c.epsilon, 0, step);
     }
   };
-  const int members = segments_[0].members;
+  const int members = segments[0].members;
   for (int b = 0; b < members; ++b) {
-    for (int s = 0; s < segment_count_; ++s) {
-      const Segment& seg = segments_[s];
+    for (int s = 0; s < segment_count; ++s) {
+      const AdamSegment& seg = segments[s];
       const std::size_t begin = seg.begin + seg.member_stride * static_cast<std::size_t>(b);
       plain(begin);
-      ops::adam_step(theta + begin, grad + begin, m_ + begin, v_ + begin, seg.count, c.learning_rate, c.beta1,
-                     c.beta2, c.epsilon, seg.decay, step_);
+      ops::adam_step(theta + begin, grad + begin, m + begin, v + begin, seg.count, c.learning_rate, c.beta1,
+                     c.beta2, c.epsilon, seg.decay, step);
       cursor = begin + seg.count;
     }
   }
-  plain(n_);
+  plain(n);
+}
+
+void Adam::step(Scalar* theta, const Scalar* grad) {
+  ++step_;
+  adam_step_segments(runner_, theta, grad, m_, v_, n_, config_, segments_, segment_count_, step_);
 }
 
 void Adam::reset() {

@@ -16,6 +16,7 @@ PolicyDescription describe_policy(Trainer& trainer) {
   policy.env_steps = trainer.progress().env_steps;
   policy.obs_dim = env.obs_dim();
   policy.act_dim = env.act_dim();
+  trainer.sac().pull_state();  // the actor from the host mirror
   policy.actor = &trainer.sac().actor_network();
   policy.actor_params = trainer.sac().actor_params();
   policy.action_low = env.action_low();

@@ -5,6 +5,7 @@
 
 #include "usbpo/agent/mixed_batch.hpp"
 #include "usbpo/nn/action_scaling.hpp"
+#include "usbpo/nn/backend.hpp"
 #include "usbpo/train/dataset.hpp"
 
 namespace usbpo {
@@ -126,7 +127,12 @@ Status Trainer::measure(const TrainerConfig& config, const Env& env, std::size_t
   USBPO_RETURN_IF_ERROR(probe.place(config, env.obs_dim(), env.act_dim(), env.state_size(), measure));
   // Each part is checked before its size is used, so a size of 0 can only be an overflow.
   USBPO_RETURN_IF_ERROR(Sac::check_config(probe.config_.sac));
-  std::size_t total = measure.overflowed() ? SIZE_MAX : size_sum(measure.used(), Sac::bytes_needed(probe.config_.sac));
+  // SAC in the host arena on the CPU backend; on a backend of its own only its
+  // host side (staging and the state mirror), the rest is reserved on the device.
+  const std::size_t sac_bytes = config.backend
+                                    ? Sac::host_bytes_needed(probe.config_.sac, config.backend->device_is_host())
+                                    : Sac::bytes_needed(probe.config_.sac);
+  std::size_t total = measure.overflowed() ? SIZE_MAX : size_sum(measure.used(), sac_bytes);
   if (uses_model(config.algorithm)) {
     USBPO_RETURN_IF_ERROR(GaussianEnsemble::check_config(probe.config_.model));
     // Every model-based trainer holds the phase-2 state (the backup M1), so check it for all.
@@ -174,8 +180,13 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   rng_.seed_with(config.seed);
   Rng init_rng = rng_.split();
   eval_rng_ = rng_.split();
-  USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
-  sac_.set_runner(config.runner);
+  if (config.backend) {
+    USBPO_RETURN_IF_ERROR(config.backend->reserve_device(Sac::device_bytes_needed(config_.sac)));
+    USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, *config.backend, arena, init_rng));
+  } else {
+    USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
+    sac_.set_runner(config.runner);
+  }
   if (uses_model(config_.algorithm)) {
     USBPO_RETURN_IF_ERROR(model_.init(config_.model, arena, init_rng));
     USBPO_RETURN_IF_ERROR(w2_.init(config_.w2, model_, arena));
@@ -297,7 +308,9 @@ Status Trainer::train_agent() {
     const bool model_based = uses_model(config_.algorithm);
     USBPO_RETURN_IF_ERROR(fill_mixed_batch(real_, model_based ? &model_store_ : nullptr,
                                            model_based ? config_.real_ratio : 1.0f, rng_, slots_, sac_));
-    USBPO_RETURN_IF_ERROR(sac_.update(rng_, &progress_.sac));
+    // Statistics (a download) only for the step's last update: the progress shows that one.
+    const bool last = g == config_.updates_per_step - 1;
+    USBPO_RETURN_IF_ERROR(sac_.update(rng_, last ? &progress_.sac : nullptr));
     ++progress_.gradient_updates;
   }
   progress_.time.sac += now() - t0;

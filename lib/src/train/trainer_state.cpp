@@ -32,6 +32,7 @@ void Trainer::visit_state(StateVisitor& v) {
 Status Trainer::save_state(StateVisitor& visitor) {
   if (!usable_) return Status::error(StatusCode::kFailedPrecondition, "trainer is not initialised");
   if (env_state_size_ > 0) USBPO_RETURN_IF_ERROR(env_->save_state(env_state_));
+  sac_.pull_state();  // SAC's state is saved from its host mirror
   visit_state(visitor);
   if (!visitor.ok()) return Status::error(StatusCode::kIoError, "saving the trainer state failed");
   return Status::ok();
@@ -52,6 +53,7 @@ Status Trainer::load_state(StateVisitor& visitor) {
   if (!visitor.ok() || !visitor.complete()) {
     return Status::error(StatusCode::kCorruptData, "the saved trainer state does not fit this trainer");
   }
+  sac_.push_state();  // the restored host mirror to the device
   // A run resumed with more planned steps has more real slots than it saved.
   USBPO_RETURN_IF_ERROR(real_.set_capacity(real_.allocated_capacity()));
   if (env_state_size_ > 0) {

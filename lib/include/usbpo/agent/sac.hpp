@@ -2,6 +2,16 @@
 // ensemble of 2), Polyak-averaged target critics and a learned temperature
 // (Haarnoja et al. 2018, as configured in MBPO). Actions live in [-1, 1]^act_dim;
 // scaling to the env's bounds is the caller's (see action_scaling.hpp).
+//
+// Sac runs on a Backend (nn/backend.hpp): every number it learns with
+// (networks, gradients, Adam moments and steps, temperature, batches,
+// workspaces, losses) lives in the backend's device memory and changes only
+// through the backend's ops. The host holds staging buffers (the minibatch the
+// caller fills and the noise drawn from the host Rng, uploaded together once
+// per update) and a mirror of the state for checkpoints and policy files
+// (pull_state / push_state). On the CPU backend device memory is host memory:
+// staging, mirror and device buffers are then the same memory and the
+// transfers copy nothing.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +23,8 @@
 #include "usbpo/base/state_visitor.hpp"
 #include "usbpo/base/status.hpp"
 #include "usbpo/nn/adam.hpp"
+#include "usbpo/nn/backend.hpp"
+#include "usbpo/nn/cpu_backend.hpp"
 #include "usbpo/nn/ensemble_mlp.hpp"
 
 namespace usbpo {
@@ -36,7 +48,7 @@ struct SacConfig {
   Scalar log_std_max = 2.0f;
 };
 
-// A training minibatch in column-major buffers owned by Sac.
+// A training minibatch in column-major buffers owned by Sac (host staging).
 struct SacBatch {
   Scalar* obs = nullptr;       // (obs_dim x batch)
   Scalar* act = nullptr;       // (act_dim x batch), in [-1, 1]
@@ -57,103 +69,182 @@ struct SacStats {
 
 class Sac {
  public:
+  Sac() = default;
+  Sac(const Sac&) = delete;
+  Sac& operator=(const Sac&) = delete;
+
   // Validate, carve all networks, targets, optimisers and workspaces; weights
   // Glorot-uniform, biases 0 (softlearning's), targets equal to the critics.
+  // On an internal CPU backend whose device memory is `arena` (bytes_needed).
   Status init(const SacConfig& config, Arena& arena, Rng& rng);
-  // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
+  // The same on `backend` (not owned; must outlive this Sac): device state
+  // from backend.device_arena() (device_bytes_needed, reserved by the caller),
+  // host staging and mirror from host_arena (host_bytes_needed).
+  Status init(const SacConfig& config, Backend& backend, Arena& host_arena, Rng& rng);
+  // Bytes init takes on the internal CPU backend (host and device memory are
+  // the same arena); 0 for an invalid configuration or one whose size
+  // overflows size_t. It is host_bytes_needed(config, true) + device_bytes_needed(config).
   static std::size_t bytes_needed(const SacConfig& config);
+  // Device bytes of init on a backend; host bytes (staging and the state
+  // mirror unless the backend's device memory is host memory). 0 as above.
+  static std::size_t device_bytes_needed(const SacConfig& config);
+  static std::size_t host_bytes_needed(const SacConfig& config, bool device_is_host);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const SacConfig& config);
   // Cut updates and batched acting into tasks for runner (null: run here);
-  // the results do not depend on it.
-  void set_runner(TaskRunner* runner) {
-    runner_ = runner;
-    actor_adam_.set_runner(runner);
-    critic_adam_.set_runner(runner);
-  }
+  // the results do not depend on it. Only for the internal CPU backend (a
+  // backend given to init runs its ops its own way).
+  void set_runner(TaskRunner* runner) { own_backend_.set_runner(runner); }
+  // The backend SAC runs on (its own CPU backend unless init was given one).
+  Backend& backend() { return *backend_; }
 
   // Action for one observation (obs_dim) into action (act_dim) in [-1, 1]:
   // tanh(mean) when deterministic, else a tanh-Gaussian sample from rng.
-  // Rejects non-finite observations; never allocates.
+  // Rejects non-finite observations; never allocates. One upload (the
+  // observation and the noise) and one download (the action).
   Status act(const Scalar* obs, Scalar* action, bool deterministic, Rng* rng);
-  // Actions for count observations (obs_dim x count), processed in batch-sized chunks.
+  // Actions for count observations (obs_dim x count), processed in batch-sized
+  // chunks (one upload and one download each).
   Status act_batch(const Scalar* obs, int count, Scalar* actions, bool deterministic, Rng* rng);
 
-  // The minibatch buffers the next update() reads; fill them, then call update().
+  // The minibatch buffers the next update() reads (host staging); fill them, then call update().
   SacBatch& batch() { return batch_; }
   // One critic, actor and temperature step on batch(), all three gradients
   // taken at the parameters before the step (MBPO's single graph step), then
-  // Polyak targets.
+  // Polyak targets. Noise comes from rng (the next-state sample's, then the
+  // actor's); batch and noise go to the device in one upload. Statistics stay
+  // on the device unless stats is non-null: then they are downloaded (one
+  // download) and a non-finite temperature is reported as an error.
   Status update(Rng& rng, SacStats* stats);
-  // The parts of update(): critic, actor and temperature gradients at the
-  // current parameters (noise drawn from rng: next-state sample, then the
-  // actor's sample); the three Adam steps; Polyak averaging of the targets.
-  void compute_gradients(Rng& rng, SacStats* stats);
-  void apply_gradients(SacStats* stats);
-  void update_targets();
+  // update() in its parts: draw the noise and upload it with batch() (one
+  // upload); then the update's ops on what was uploaded (captured as graph
+  // kGraphSlot on the first call when the backend has graphs, replayed after);
+  // then the statistics of the last update (one download; kNonFinite for a
+  // non-finite temperature).
+  void upload_batch(Rng& rng);
+  Status run_update();
+  Status read_stats(SacStats* stats);
+  // The ops of one update on the uploaded batch and noise, enqueued directly
+  // (what run_update captures; a test may capture them itself).
+  void enqueue_update_ops();
+  // Graph slot of the backend that run_update captures into.
+  static constexpr int kGraphSlot = 0;
 
   // Losses for gradient tests: fixed noise eps (act_dim x batch) instead of rng.
-  // critic_loss writes critic gradients, actor_loss actor gradients; both use
-  // the current batch() and the current parameters.
+  // critic_loss writes critic gradients, actor_loss actor gradients and the
+  // temperature gradient; both upload the current batch() with the noise and
+  // use the current parameters. Not for hot loops (each transfers).
   Scalar critic_loss(const Scalar* next_eps, bool with_gradients);
   Scalar actor_loss(const Scalar* eps, bool with_gradients, Scalar* mean_log_pi);
-  // d/d log_alpha of the temperature loss for a given mean log pi.
+  // d/d log_alpha of the temperature loss for a given mean log pi, at the
+  // host mirror's log alpha.
   Scalar alpha_loss(Scalar mean_log_pi, Scalar* gradient) const;
+  // The steps of update() one by one: Adam on the critics, on the actor and
+  // on the temperature with the gradients in device memory; Polyak targets.
+  void step_critics();
+  void step_actor();
+  void step_temperature();
+  void update_targets();
 
   const SacConfig& config() const { return config_; }
   const EnsembleMlp& actor_network() const { return actor_net_; }
   const EnsembleMlp& critic_network() const { return critic_net_; }
-  Scalar* actor_params() { return actor_params_; }
-  Scalar* actor_grads() { return actor_grads_; }
-  Scalar* critic_params() { return critic_params_; }
-  Scalar* critic_grads() { return critic_grads_; }
-  Scalar* target_critic_params() { return target_params_; }
-  Adam& actor_optimizer() { return actor_adam_; }
-  Adam& critic_optimizer() { return critic_adam_; }
-  Adam& alpha_optimizer() { return alpha_adam_; }
-  Scalar& log_alpha() { return log_alpha_[0]; }
-  Scalar alpha() const;
+  // The host mirror of the state: current after pull_state(); after writing
+  // it, push_state() sends it to the device. (On the CPU backend the mirror is
+  // the state itself.)
+  void pull_state();
+  void push_state();
+  Scalar* actor_params() { return mirror_.actor; }
+  Scalar* critic_params() { return mirror_.critics; }
+  Scalar* target_critic_params() { return mirror_.targets; }
+  Scalar& log_alpha() { return mirror_scalars_->log_alpha; }
+  // Gradients of the last critic_loss / actor_loss / update, in device memory.
+  const Scalar* device_actor_grads() const { return actor_grads_; }
+  const Scalar* device_critic_grads() const { return critic_grads_; }
+  // The current temperature (downloads it).
+  Scalar alpha();
   Scalar target_entropy() const { return target_entropy_; }
-  // Networks, targets, temperature and the three optimisers.
-  void visit_state(StateVisitor& v) {
-    v.value("sac", "actor", actor_params_, actor_net_.total_params());
-    v.value("sac", "critics", critic_params_, critic_net_.total_params());
-    v.value("sac", "target_critics", target_params_, critic_net_.total_params());
-    v.value("sac", "log_alpha", log_alpha_);
-    actor_adam_.visit_state(v, "sac/actor_adam");
-    critic_adam_.visit_state(v, "sac/critic_adam");
-    alpha_adam_.visit_state(v, "sac/alpha_adam");
-  }
+  // Networks, targets, temperature and the three optimisers' moments and
+  // steps, as the host mirror holds them (pull_state first when saving,
+  // push_state after loading).
+  void visit_state(StateVisitor& v);
 
  private:
-  Status place(const SacConfig& config, Arena& arena);
-  // Tanh-Gaussian sample for columns [0, n) of the actor output in actor_ws_:
-  // pre-tanh u, action a, per-sample log pi; eps (act_dim x n).
-  void squash(int n, const Scalar* eps, Scalar* action, Scalar* log_pi) const;
+  // Scalars of the device state and the statistics of the last update, in one
+  // device block (downloaded at once).
+  struct Scalars {
+    double critic_loss = 0, q_sum = 0, actor_loss = 0, sum_log_pi = 0, alpha_loss = 0;
+    std::int64_t actor_step = 0, critic_step = 0, alpha_step = 0;
+    Scalar log_alpha = 0;
+    Scalar alpha_grad = 0;
+  };
+  // The state a checkpoint holds (device buffers, or their host mirror).
+  struct State {
+    Scalar* actor = nullptr;     // (actor params)
+    Scalar* critics = nullptr;   // (critic params)
+    Scalar* targets = nullptr;   // (critic params)
+    Scalar* actor_m = nullptr;   // Adam moments, (actor params) each
+    Scalar* actor_v = nullptr;
+    Scalar* critic_m = nullptr;  // (critic params) each
+    Scalar* critic_v = nullptr;
+    Scalar* alpha_m = nullptr;   // (1) each
+    Scalar* alpha_v = nullptr;
+  };
+  // The minibatch, its noise and the acting inputs: one block each, laid out
+  // alike on the host (staging) and on the device.
+  struct BatchBlock {
+    Scalar* base = nullptr;
+    SacBatch batch;
+    Scalar* eps_next = nullptr;   // (act_dim x batch) the next-state sample's noise
+    Scalar* eps_actor = nullptr;  // (act_dim x batch) the actor sample's noise
+  };
+
+  Status place(const SacConfig& config, Arena& host, Arena& device, bool device_is_host);
+  // Place one batch block (batch_floats_ floats) into `arena`.
+  void place_batch_block(Arena& arena, BatchBlock* block) const;
+  // The critic's and the actor's halves of the update on the uploaded block.
+  void enqueue_critic_ops(bool with_gradients);
+  void enqueue_actor_ops(bool with_gradients);
+  // Download the scalars into host_scalars_.
+  void download_scalars();
+  // First float of the acting noise for a chunk of n observations.
+  std::size_t act_eps_offset(int n) const;
 
   SacConfig config_;
   Scalar target_entropy_ = 0;
   EnsembleMlp actor_net_;   // obs -> [mean, log_std] (2 act_dim)
   EnsembleMlp critic_net_;  // [obs; act] -> Q, 2 members
-  Scalar* actor_params_ = nullptr;
+  CpuBackend own_backend_;
+  Backend* backend_ = nullptr;
+  AdamConfig actor_adam_, critic_adam_, alpha_adam_;
+  // Device.
+  State device_;
   Scalar* actor_grads_ = nullptr;
-  Scalar* critic_params_ = nullptr;
   Scalar* critic_grads_ = nullptr;
-  Scalar* target_params_ = nullptr;
-  Scalar* log_alpha_ = nullptr;
-  Scalar* alpha_grad_ = nullptr;
-  Adam actor_adam_, critic_adam_, alpha_adam_;
+  Scalars* scalars_ = nullptr;
   MlpWorkspace actor_ws_;   // batch columns
   MlpWorkspace critic_ws_;  // batch columns, with input gradients
   MlpWorkspace target_ws_;  // batch columns
-  SacBatch batch_;
+  BatchBlock device_batch_;
   Scalar* critic_in_ = nullptr;  // ([obs; act] x batch)
-  Scalar* eps_ = nullptr;        // (act_dim x batch)
-  Scalar* pi_act_ = nullptr;     // (act_dim x batch)
+  Scalar* pi_act_ = nullptr;     // (act_dim x batch) sampled actions, then dQ/da
   Scalar* log_pi_ = nullptr;     // (batch)
   Scalar* target_y_ = nullptr;   // (batch)
   int* argmin_ = nullptr;        // (batch) critic holding min Q
-  TaskRunner* runner_ = nullptr;
+  Scalar* act_in_ = nullptr;     // acting: observations (obs_dim x n), then noise (act_dim x n)
+  Scalar* act_out_ = nullptr;    // (act_dim x batch) actions
+  // Host (the same memory as the device's on a backend whose device is the host).
+  BatchBlock staging_;
+  SacBatch batch_;               // staging_.batch
+  Scalar* act_staging_ = nullptr;
+  State mirror_;
+  Scalars* mirror_scalars_ = nullptr;  // &host_mirror_scalars_, or scalars_
+  Scalars host_mirror_scalars_;
+  Scalars host_scalars_;               // the last download_scalars()
+  std::size_t batch_floats_ = 0;       // floats of a batch block
+  std::size_t act_floats_ = 0;         // floats of act_in_
+  enum class Graph : std::uint8_t { kUntried, kCaptured, kNone };
+  Graph graph_ = Graph::kUntried;
 };
 
 }  // namespace usbpo

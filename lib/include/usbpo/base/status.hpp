@@ -16,6 +16,7 @@ enum class StatusCode : std::uint8_t {
   kCorruptData,        // a file or blob failed verification
   kNotFound,           // a name (task, file) is unknown
   kFailedPrecondition, // the component is not in a state that allows the call
+  kUnimplemented,      // the backend does not offer this (e.g. graphs on the CPU backend)
 };
 
 // Short fixed name of a code ("ok", "invalid argument", ...).

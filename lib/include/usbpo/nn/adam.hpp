@@ -22,6 +22,22 @@ struct AdamConfig {
   Scalar epsilon = 1e-8f;
 };
 
+// One decayed span of an Adam buffer: parameters [begin, begin + count) of each
+// of `members` blocks member_stride apart get L2 decay `decay`.
+struct AdamSegment {
+  std::size_t begin = 0, count = 0, member_stride = 0;
+  int members = 1;
+  Scalar decay = 0;
+};
+
+// One Adam step (ops::adam_step) at step count `step` over n parameters: spans
+// in `segments` (in member order, all with the same member count) get their
+// decay, the rest none; without segments the buffer is cut into fixed chunks
+// for runner (null: here). The results depend on neither the cut nor the runner.
+void adam_step_segments(TaskRunner* runner, Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n,
+                        const AdamConfig& config, const AdamSegment* segments, int segment_count,
+                        std::int64_t step);
+
 class Adam {
  public:
   static constexpr int kMaxSegments = 16;
@@ -59,20 +75,14 @@ class Adam {
   Scalar* second_moment() { return v_; }  // (n)
 
  private:
-  struct Segment {
-    std::size_t begin, count, member_stride;
-    int members;
-    Scalar decay;
-  };
   AdamConfig config_;
   std::size_t n_ = 0;
   Scalar* m_ = nullptr;
   Scalar* v_ = nullptr;
   std::int64_t step_ = 0;
-  Segment segments_[kMaxSegments];
+  AdamSegment segments_[kMaxSegments];
   int segment_count_ = 0;
   TaskRunner* runner_ = nullptr;
-  static constexpr std::size_t kChunk = 16384;  // parameters per task
 };
 
 }  // namespace usbpo

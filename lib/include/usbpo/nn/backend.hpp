@@ -45,13 +45,7 @@ struct BackendCounters {
   std::int64_t graph_replays = 0;
 };
 
-// One decayed span of an Adam buffer: parameters [begin, begin + count) of each
-// of `members` blocks member_stride apart get L2 decay `decay`.
-struct AdamSegment {
-  std::size_t begin = 0, count = 0, member_stride = 0;
-  int members = 1;
-  Scalar decay = 0;
-};
+// (AdamSegment, one decayed span of an Adam buffer, is in nn/adam.hpp.)
 
 class Backend {
  public:

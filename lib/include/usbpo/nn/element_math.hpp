@@ -10,7 +10,10 @@
 #if defined(__CUDACC__)
 #define USBPO_HD __host__ __device__ __forceinline__
 #else
-#define USBPO_HD inline
+// static: every CPU kernel variant (each compiled with its own -m flags, see
+// lib/CMakeLists.txt) keeps its own copy; with plain inline the linker could
+// keep one out-of-line copy built for a wider instruction set than the CPU has.
+#define USBPO_HD static inline
 #endif
 
 namespace usbpo {

@@ -74,8 +74,10 @@ struct TrainerConfig {
   TaskRunner* runner = nullptr;
   // Where SAC's numbers live and are computed (nn/backend.hpp), e.g. the CUDA
   // backend of usbpo::cuda; null: the CPU backend (with `runner`). Not owned;
-  // must outlive the trainer. Results match the CPU within the backend's
-  // stated tolerances; checkpoints are the same whichever backend wrote them.
+  // must outlive the trainer. init reserves the device memory SAC needs on it
+  // (Sac::device_bytes_needed) and bytes_needed counts only the host side
+  // then. Results match the CPU within the backend's stated tolerances;
+  // checkpoints are the same whichever backend wrote them.
   Backend* backend = nullptr;
 };
 

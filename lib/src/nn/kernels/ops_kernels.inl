@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "nn/kernels/ops_kernels.hpp"
+#include "usbpo/nn/element_math.hpp"
 
 #if defined(USBPO_WITH_OPENBLAS)
 #include <cblas.h>
@@ -187,21 +188,9 @@ void linear_backward_input(const Scalar* w, const Scalar* d_z, int m, int k, int
 
 void adam_step(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, Scalar lr,
                Scalar beta1, Scalar beta2, Scalar eps, Scalar decay, std::int64_t step) {
-  const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
-  const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step));
-  // Folded bias correction: lr_t = lr sqrt(bc2) / bc1, eps_t = eps sqrt(bc2).
-  const float lr_t = static_cast<float>(lr * std::sqrt(bc2) / bc1);
-  const float eps_t = static_cast<float>(eps * std::sqrt(bc2));
-  const float b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2;
+  const element::AdamFactors f = element::adam_factors(lr, beta1, beta2, eps, step);
   // One fused pass (vectorised by the compiler): Adam is memory-bound.
-  for (std::size_t i = 0; i < n; ++i) {
-    const float g = grad[i] + decay * theta[i];
-    const float mi = b1 * m[i] + c1 * g;
-    const float vi = b2 * v[i] + c2 * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    theta[i] -= lr_t * mi / (std::sqrt(vi) + eps_t);
-  }
+  for (std::size_t i = 0; i < n; ++i) element::adam(theta[i], grad[i], m[i], v[i], beta1, beta2, decay, f);
 }
 
 void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
@@ -307,8 +296,6 @@ void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int 
 
 void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
                             Scalar log_std_min, Scalar log_std_max, Scalar alpha, Scalar* d_output) {
-  // u = mean + std eps, a = tanh(u): d log pi / du = 2 a, d log pi / d log_std = -1 + 2 a std eps,
-  // da/du = 1 - a^2. Per sample: dL/du = (alpha 2 a - dQ/da (1 - a^2)) / n.
   const float inv_n = 1.0f / static_cast<float>(n);
   for (int i = 0; i < n; ++i) {
     const Scalar* col = output + static_cast<std::size_t>(i) * 2 * act;
@@ -316,13 +303,8 @@ void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scala
     const Scalar* g = dq_da + static_cast<std::size_t>(i) * act;
     Scalar* d_col = d_output + static_cast<std::size_t>(i) * 2 * act;
     for (int d = 0; d < act; ++d) {
-      const float raw = col[act + d];
-      const bool clipped = raw < log_std_min || raw > log_std_max;
-      const float std = std::exp(std::min(std::max(raw, log_std_min), log_std_max));
-      const float a = std::tanh(col[d] + std * e[d]);
-      const float d_u = (alpha * 2.0f * a - g[d] * (1.0f - a * a)) * inv_n;
-      d_col[d] = d_u;
-      d_col[act + d] = clipped ? 0.0f : (-alpha * inv_n + d_u * std * e[d]);
+      element::tanh_gaussian_backward_dim(col[d], col[act + d], e[d], g[d], log_std_min, log_std_max, alpha, inv_n,
+                                          &d_col[d], &d_col[act + d]);
     }
   }
 }

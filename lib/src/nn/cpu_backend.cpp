@@ -1,0 +1,191 @@
+#include "usbpo/nn/cpu_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "usbpo/nn/element_math.hpp"
+#include "usbpo/nn/ops.hpp"
+
+namespace usbpo {
+namespace {
+
+// Parameters per task of the element-wise passes (a multiple of every vector width).
+constexpr std::size_t kChunk = 16384;
+
+}  // namespace
+
+Status CpuBackend::reserve_device(std::size_t bytes) {
+  if (!host_arena_ || host_arena_->measuring()) {
+    return Status::error(StatusCode::kFailedPrecondition, "CPU backend: reserve_device needs a host arena with memory");
+  }
+  void* block = host_arena_->allocate_bytes(bytes);
+  if (!block) {
+    return Status::error(StatusCode::kOutOfMemory, "CPU backend: the host arena has no room for %zu device bytes",
+                         bytes);
+  }
+  reserved_ = Arena(block, bytes);
+  reserved_set_ = true;
+  return Status::ok();
+}
+
+Arena& CpuBackend::device_arena() {
+  if (reserved_set_) return reserved_;
+  return host_arena_ ? *host_arena_ : measuring_;
+}
+
+void CpuBackend::upload(void* device_dst, const void* host_src, std::size_t bytes) {
+  ++counters_.uploads;
+  counters_.upload_bytes += static_cast<std::int64_t>(bytes);
+  if (device_dst != host_src) std::memcpy(device_dst, host_src, bytes);
+}
+
+void CpuBackend::download(void* host_dst, const void* device_src, std::size_t bytes) {
+  ++counters_.downloads;
+  counters_.download_bytes += static_cast<std::int64_t>(bytes);
+  if (host_dst != device_src) std::memcpy(host_dst, device_src, bytes);
+}
+
+void CpuBackend::synchronize() { ++counters_.synchronizations; }
+
+void CpuBackend::fill(Scalar* device_dst, Scalar value, std::size_t count) {
+  ++counters_.op_calls;
+  std::fill(device_dst, device_dst + count, value);
+}
+
+void CpuBackend::copy(void* device_dst, const void* device_src, std::size_t bytes) {
+  ++counters_.op_calls;
+  if (device_dst != device_src) std::memmove(device_dst, device_src, bytes);
+}
+
+Status CpuBackend::begin_capture(int) {
+  return Status::error(StatusCode::kUnimplemented, "the CPU backend has no graphs: call the ops directly");
+}
+Status CpuBackend::end_capture(int) {
+  return Status::error(StatusCode::kUnimplemented, "the CPU backend has no graphs");
+}
+Status CpuBackend::replay(int, int) {
+  return Status::error(StatusCode::kUnimplemented, "the CPU backend has no graphs");
+}
+
+void CpuBackend::mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input,
+                             std::size_t input_member_stride, int batch, MlpWorkspace& ws, int first_member,
+                             int member_count) {
+  ++counters_.op_calls;
+  MlpOps::forward(runner_, net, params, input, input_member_stride, batch, ws, first_member, member_count);
+}
+
+void CpuBackend::mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws, int first_member,
+                              int member_count, Scalar* grads, bool accumulate, bool input_grad) {
+  ++counters_.op_calls;
+  MlpOps::backward(runner_, net, params, ws, first_member, member_count, grads, accumulate, input_grad);
+}
+
+void CpuBackend::adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n,
+                      const AdamConfig& config, const AdamSegment* segments, int segment_count, std::int64_t* step) {
+  ++counters_.op_calls;
+  ++*step;
+  adam_step_segments(runner_, theta, grad, m, v, n, config, segments, segment_count, *step);
+}
+
+void CpuBackend::polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
+  ++counters_.op_calls;
+  const Chunks chunks{n, kChunk};
+  run_tasks(runner_, chunks.count(), 2.0 * static_cast<double>(n), [&](int i) {
+    const std::size_t b = chunks.begin(i);
+    ops::polyak(target + b, source + b, chunks.end(i) - b, tau);
+  });
+}
+
+void CpuBackend::stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) {
+  ++counters_.op_calls;
+  const int rows = rows_a + rows_b;
+  for (int i = 0; i < n; ++i) {
+    Scalar* col = dst + static_cast<std::size_t>(i) * rows;
+    std::copy(a + static_cast<std::size_t>(i) * rows_a, a + static_cast<std::size_t>(i + 1) * rows_a, col);
+    std::copy(b + static_cast<std::size_t>(i) * rows_b, b + static_cast<std::size_t>(i + 1) * rows_b, col + rows_a);
+  }
+}
+
+void CpuBackend::tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                                      Scalar log_std_max, Scalar* action, Scalar* log_pi) {
+  ++counters_.op_calls;
+  ops::tanh_gaussian_sample(output, eps, act, n, log_std_min, log_std_max, action, log_pi);
+}
+
+void CpuBackend::tanh_mean(const Scalar* output, int act, int n, Scalar* action) {
+  ++counters_.op_calls;
+  for (int i = 0; i < n; ++i) {
+    const Scalar* col = output + static_cast<std::size_t>(i) * 2 * act;
+    for (int d = 0; d < act; ++d) action[static_cast<std::size_t>(i) * act + d] = std::tanh(col[d]);
+  }
+}
+
+void CpuBackend::sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi,
+                               const Scalar* reward, const Scalar* not_done, const Scalar* log_alpha, Scalar gamma,
+                               int n, Scalar* y) {
+  ++counters_.op_calls;
+  const Scalar alpha = std::exp(*log_alpha);
+  for (int i = 0; i < n; ++i) {
+    y[i] = element::sac_td_target(q1_target[i], q2_target[i], log_pi[i], reward[i], not_done[i], alpha, gamma);
+  }
+}
+
+void CpuBackend::sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1,
+                                 Scalar* dq2, double* loss) {
+  ++counters_.op_calls;
+  double total = 0;
+  for (int i = 0; i < n; ++i) total += element::critic_error(q1[i], y[i], n, &dq1[i]);
+  for (int i = 0; i < n; ++i) total += element::critic_error(q2[i], y[i], n, &dq2[i]);
+  *loss = total;
+}
+
+void CpuBackend::sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi, const Scalar* log_alpha,
+                                 int n, int* argmin, Scalar* dq1, Scalar* dq2, double* loss, double* sum_log_pi) {
+  ++counters_.op_calls;
+  const Scalar alpha = std::exp(*log_alpha);
+  double total = 0, log_pi_sum = 0;
+  for (int i = 0; i < n; ++i) {
+    argmin[i] = element::critic_argmin(q1[i], q2[i]);
+    total += element::actor_loss_term(q1[i], q2[i], log_pi[i], alpha, n);
+    log_pi_sum += log_pi[i];
+    dq1[i] = argmin[i] == 0 ? 1.0f : 0.0f;
+    dq2[i] = argmin[i] == 1 ? 1.0f : 0.0f;
+  }
+  *loss = total;
+  *sum_log_pi = log_pi_sum;
+}
+
+void CpuBackend::select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin,
+                                    int in_dim, int obs_dim, int act, int n, Scalar* dq_da) {
+  ++counters_.op_calls;
+  for (int i = 0; i < n; ++i) {
+    const Scalar* grad = (argmin[i] == 1 ? input_grad1 : input_grad0) + static_cast<std::size_t>(i) * in_dim + obs_dim;
+    std::copy(grad, grad + act, dq_da + static_cast<std::size_t>(i) * act);
+  }
+}
+
+void CpuBackend::tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                                        Scalar log_std_min, Scalar log_std_max, const Scalar* log_alpha,
+                                        Scalar* d_output) {
+  ++counters_.op_calls;
+  ops::tanh_gaussian_backward(output, eps, dq_da, act, n, log_std_min, log_std_max, std::exp(*log_alpha), d_output);
+}
+
+void CpuBackend::sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy, const Scalar* log_alpha,
+                                Scalar* grad, double* loss) {
+  ++counters_.op_calls;
+  // J(alpha) = -mean(log alpha (log pi + target entropy)), log pi held fixed.
+  const Scalar weight = static_cast<Scalar>(*sum_log_pi / n) + target_entropy;
+  *grad = -weight;
+  *loss = -*log_alpha * weight;
+}
+
+void CpuBackend::sum(const Scalar* q, int n, double* sum) {
+  ++counters_.op_calls;
+  double total = 0;
+  for (int i = 0; i < n; ++i) total += q[i];
+  *sum = total;
+}
+
+}  // namespace usbpo

@@ -1,0 +1,196 @@
+#include "checked_cpu_backend.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace usbpo {
+namespace testing_support {
+
+CheckedCpuBackend::~CheckedCpuBackend() {
+  if (base_) munmap(base_, mapped_);
+}
+
+Status CheckedCpuBackend::reserve_device(std::size_t bytes) {
+  if (base_) munmap(base_, mapped_);
+  base_ = nullptr;
+  arena_ = Arena();
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  mapped_ = (bytes + page - 1) / page * page;
+  if (mapped_ == 0) mapped_ = page;
+  void* p = mmap(nullptr, mapped_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    return Status::error(StatusCode::kOutOfMemory, "checked backend: mmap of %zu bytes failed", mapped_);
+  }
+  base_ = static_cast<unsigned char*>(p);
+  arena_ = Arena(base_, bytes);
+  return Status::ok();
+}
+
+bool CheckedCpuBackend::on_device(const void* p) const {
+  const unsigned char* c = static_cast<const unsigned char*>(p);
+  return base_ && c >= base_ && c < base_ + mapped_;
+}
+
+void CheckedCpuBackend::expect_device(const char* op, std::initializer_list<const void*> pointers) const {
+  for (const void* p : pointers) {
+    if (p && !on_device(p)) {
+      std::fprintf(stderr, "checked backend: %s got %p, which is not device memory\n", op, p);
+      std::abort();
+    }
+  }
+}
+
+CheckedCpuBackend::Open::Open(CheckedCpuBackend& backend, bool op) : backend_(backend) {
+  if (op) ++backend_.counters_.op_calls;
+  if (backend_.base_ && mprotect(backend_.base_, backend_.mapped_, PROT_READ | PROT_WRITE) != 0) std::abort();
+}
+
+CheckedCpuBackend::Open::~Open() {
+  if (backend_.base_ && mprotect(backend_.base_, backend_.mapped_, PROT_NONE) != 0) std::abort();
+}
+
+void CheckedCpuBackend::upload(void* device_dst, const void* host_src, std::size_t bytes) {
+  expect_device("upload", {device_dst, bytes ? static_cast<const unsigned char*>(device_dst) + bytes - 1 : nullptr});
+  if (on_device(host_src)) {
+    std::fprintf(stderr, "checked backend: upload from device memory\n");
+    std::abort();
+  }
+  ++counters_.uploads;
+  counters_.upload_bytes += static_cast<std::int64_t>(bytes);
+  Open open(*this, false);
+  std::memcpy(device_dst, host_src, bytes);
+}
+
+void CheckedCpuBackend::download(void* host_dst, const void* device_src, std::size_t bytes) {
+  expect_device("download", {device_src, bytes ? static_cast<const unsigned char*>(device_src) + bytes - 1 : nullptr});
+  if (on_device(host_dst)) {
+    std::fprintf(stderr, "checked backend: download into device memory\n");
+    std::abort();
+  }
+  ++counters_.downloads;
+  counters_.download_bytes += static_cast<std::int64_t>(bytes);
+  Open open(*this, false);
+  std::memcpy(host_dst, device_src, bytes);
+}
+
+void CheckedCpuBackend::synchronize() { ++counters_.synchronizations; }
+
+void CheckedCpuBackend::fill(Scalar* device_dst, Scalar value, std::size_t count) {
+  expect_device("fill", {device_dst});
+  Open open(*this, true);
+  inner_.fill(device_dst, value, count);
+}
+
+void CheckedCpuBackend::copy(void* device_dst, const void* device_src, std::size_t bytes) {
+  expect_device("copy", {device_dst, device_src});
+  Open open(*this, true);
+  inner_.copy(device_dst, device_src, bytes);
+}
+
+void CheckedCpuBackend::mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input,
+                                    std::size_t input_member_stride, int batch, MlpWorkspace& ws, int first_member,
+                                    int member_count) {
+  expect_device("mlp_forward", {params, input, ws.output(first_member)});
+  Open open(*this, true);
+  inner_.mlp_forward(net, params, input, input_member_stride, batch, ws, first_member, member_count);
+}
+
+void CheckedCpuBackend::mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws,
+                                     int first_member, int member_count, Scalar* grads, bool accumulate,
+                                     bool input_grad) {
+  expect_device("mlp_backward", {params, grads, ws.output_grad(first_member)});
+  Open open(*this, true);
+  inner_.mlp_backward(net, params, ws, first_member, member_count, grads, accumulate, input_grad);
+}
+
+void CheckedCpuBackend::adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n,
+                             const AdamConfig& config, const AdamSegment* segments, int segment_count,
+                             std::int64_t* step) {
+  expect_device("adam", {theta, grad, m, v, step});
+  Open open(*this, true);
+  inner_.adam(theta, grad, m, v, n, config, segments, segment_count, step);
+}
+
+void CheckedCpuBackend::polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
+  expect_device("polyak", {target, source});
+  Open open(*this, true);
+  inner_.polyak(target, source, n, tau);
+}
+
+void CheckedCpuBackend::stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) {
+  expect_device("stack_rows", {a, b, dst});
+  Open open(*this, true);
+  inner_.stack_rows(a, rows_a, b, rows_b, n, dst);
+}
+
+void CheckedCpuBackend::tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n,
+                                             Scalar log_std_min, Scalar log_std_max, Scalar* action,
+                                             Scalar* log_pi) {
+  expect_device("tanh_gaussian_sample", {output, eps, action, log_pi});
+  Open open(*this, true);
+  inner_.tanh_gaussian_sample(output, eps, act, n, log_std_min, log_std_max, action, log_pi);
+}
+
+void CheckedCpuBackend::tanh_mean(const Scalar* output, int act, int n, Scalar* action) {
+  expect_device("tanh_mean", {output, action});
+  Open open(*this, true);
+  inner_.tanh_mean(output, act, n, action);
+}
+
+void CheckedCpuBackend::sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi,
+                                      const Scalar* reward, const Scalar* not_done, const Scalar* log_alpha,
+                                      Scalar gamma, int n, Scalar* y) {
+  expect_device("sac_td_target", {q1_target, q2_target, log_pi, reward, not_done, log_alpha, y});
+  Open open(*this, true);
+  inner_.sac_td_target(q1_target, q2_target, log_pi, reward, not_done, log_alpha, gamma, n, y);
+}
+
+void CheckedCpuBackend::sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1,
+                                        Scalar* dq2, double* loss) {
+  expect_device("sac_critic_loss", {q1, q2, y, dq1, dq2, loss});
+  Open open(*this, true);
+  inner_.sac_critic_loss(q1, q2, y, n, dq1, dq2, loss);
+}
+
+void CheckedCpuBackend::sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi,
+                                        const Scalar* log_alpha, int n, int* argmin, Scalar* dq1, Scalar* dq2,
+                                        double* loss, double* sum_log_pi) {
+  expect_device("sac_actor_min_q", {q1, q2, log_pi, log_alpha, argmin, dq1, dq2, loss, sum_log_pi});
+  Open open(*this, true);
+  inner_.sac_actor_min_q(q1, q2, log_pi, log_alpha, n, argmin, dq1, dq2, loss, sum_log_pi);
+}
+
+void CheckedCpuBackend::select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin,
+                                           int in_dim, int obs_dim, int act, int n, Scalar* dq_da) {
+  expect_device("select_action_grad", {input_grad0, input_grad1, argmin, dq_da});
+  Open open(*this, true);
+  inner_.select_action_grad(input_grad0, input_grad1, argmin, in_dim, obs_dim, act, n, dq_da);
+}
+
+void CheckedCpuBackend::tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act,
+                                               int n, Scalar log_std_min, Scalar log_std_max,
+                                               const Scalar* log_alpha, Scalar* d_output) {
+  expect_device("tanh_gaussian_backward", {output, eps, dq_da, log_alpha, d_output});
+  Open open(*this, true);
+  inner_.tanh_gaussian_backward(output, eps, dq_da, act, n, log_std_min, log_std_max, log_alpha, d_output);
+}
+
+void CheckedCpuBackend::sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy,
+                                       const Scalar* log_alpha, Scalar* grad, double* loss) {
+  expect_device("sac_alpha_grad", {sum_log_pi, log_alpha, grad, loss});
+  Open open(*this, true);
+  inner_.sac_alpha_grad(sum_log_pi, n, target_entropy, log_alpha, grad, loss);
+}
+
+void CheckedCpuBackend::sum(const Scalar* q, int n, double* sum) {
+  expect_device("sum", {q, sum});
+  Open open(*this, true);
+  inner_.sum(q, n, sum);
+}
+
+}  // namespace testing_support
+}  // namespace usbpo

@@ -1,0 +1,89 @@
+// CheckedCpuBackend: the CPU backend with device memory the host cannot touch.
+// Its device block is an mmap'd region kept PROT_NONE except while one of its
+// ops, upload or download runs, so any host access to device memory (the one
+// rule of nn/backend.hpp broken) crashes the test at the access. Ops also
+// refuse (abort with a message) pointers outside the block, uploads from it and
+// downloads into it. It counts transfers and synchronisations like any backend.
+// Test instrument (tests/support): POSIX, not part of the library.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+
+#include "usbpo/nn/cpu_backend.hpp"
+
+namespace usbpo {
+namespace testing_support {
+
+class CheckedCpuBackend final : public Backend {
+ public:
+  CheckedCpuBackend() = default;
+  ~CheckedCpuBackend() override;
+  CheckedCpuBackend(const CheckedCpuBackend&) = delete;
+  CheckedCpuBackend& operator=(const CheckedCpuBackend&) = delete;
+
+  const char* name() const override { return "checked-cpu"; }
+  bool device_is_host() const override { return false; }
+  // A fresh inaccessible block of `bytes` (an earlier one is unmapped).
+  Status reserve_device(std::size_t bytes) override;
+  Arena& device_arena() override { return arena_; }
+  void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
+  void download(void* host_dst, const void* device_src, std::size_t bytes) override;
+  void synchronize() override;
+  void fill(Scalar* device_dst, Scalar value, std::size_t count) override;
+  void copy(void* device_dst, const void* device_src, std::size_t bytes) override;
+  Status begin_capture(int slot) override { return inner_.begin_capture(slot); }
+  Status end_capture(int slot) override { return inner_.end_capture(slot); }
+  Status replay(int slot, int times) override { return inner_.replay(slot, times); }
+
+  void mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input, std::size_t input_member_stride,
+                   int batch, MlpWorkspace& ws, int first_member, int member_count) override;
+  void mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws, int first_member,
+                    int member_count, Scalar* grads, bool accumulate, bool input_grad) override;
+  void adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, const AdamConfig& config,
+            const AdamSegment* segments, int segment_count, std::int64_t* step) override;
+  void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) override;
+  void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) override;
+  void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                            Scalar log_std_max, Scalar* action, Scalar* log_pi) override;
+  void tanh_mean(const Scalar* output, int act, int n, Scalar* action) override;
+  void sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi, const Scalar* reward,
+                     const Scalar* not_done, const Scalar* log_alpha, Scalar gamma, int n, Scalar* y) override;
+  void sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1, Scalar* dq2,
+                       double* loss) override;
+  void sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi, const Scalar* log_alpha, int n,
+                       int* argmin, Scalar* dq1, Scalar* dq2, double* loss, double* sum_log_pi) override;
+  void select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin, int in_dim,
+                          int obs_dim, int act, int n, Scalar* dq_da) override;
+  void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                              Scalar log_std_min, Scalar log_std_max, const Scalar* log_alpha,
+                              Scalar* d_output) override;
+  void sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy, const Scalar* log_alpha, Scalar* grad,
+                      double* loss) override;
+  void sum(const Scalar* q, int n, double* sum) override;
+
+  // True when p lies inside the device block.
+  bool on_device(const void* p) const;
+
+ private:
+  // Device memory readable and writable for the lifetime of one Open (op:
+  // counted as an op call, else a transfer).
+  class Open {
+   public:
+    Open(CheckedCpuBackend& backend, bool op);
+    ~Open();
+
+   private:
+    CheckedCpuBackend& backend_;
+  };
+  // Abort unless every non-null pointer lies inside the device block.
+  void expect_device(const char* op, std::initializer_list<const void*> pointers) const;
+
+  CpuBackend inner_;
+  unsigned char* base_ = nullptr;
+  std::size_t mapped_ = 0;
+  Arena arena_;
+};
+
+}  // namespace testing_support
+}  // namespace usbpo

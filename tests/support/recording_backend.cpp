@@ -1,0 +1,164 @@
+#include "recording_backend.hpp"
+
+#include <array>
+#include <utility>
+
+#include "usbpo/nn/ensemble_mlp.hpp"
+
+namespace usbpo {
+namespace testing_support {
+
+void RecordingBackend::upload(void* device_dst, const void* host_src, std::size_t bytes) {
+  if (capturing_ >= 0) {
+    capture_broken_ = true;
+    return;
+  }
+  ++counters_.uploads;
+  counters_.upload_bytes += static_cast<std::int64_t>(bytes);
+  inner_.upload(device_dst, host_src, bytes);
+}
+
+void RecordingBackend::download(void* host_dst, const void* device_src, std::size_t bytes) {
+  if (capturing_ >= 0) {
+    capture_broken_ = true;
+    return;
+  }
+  ++counters_.downloads;
+  counters_.download_bytes += static_cast<std::int64_t>(bytes);
+  inner_.download(host_dst, device_src, bytes);
+}
+
+void RecordingBackend::synchronize() {
+  ++counters_.synchronizations;
+  inner_.synchronize();
+}
+
+Status RecordingBackend::begin_capture(int slot) {
+  if (slot < 0 || slot >= kMaxGraphs || capturing_ >= 0) {
+    return Status::error(StatusCode::kInvalidArgument, "recording backend: cannot capture slot %d now", slot);
+  }
+  graphs_[slot].clear();
+  captured_[slot] = false;
+  capturing_ = slot;
+  capture_broken_ = false;
+  return Status::ok();
+}
+
+Status RecordingBackend::end_capture(int slot) {
+  if (slot != capturing_) {
+    return Status::error(StatusCode::kInvalidArgument, "recording backend: slot %d is not being captured", slot);
+  }
+  capturing_ = -1;
+  if (capture_broken_) {
+    graphs_[slot].clear();
+    return Status::error(StatusCode::kFailedPrecondition, "recording backend: a transfer while capturing slot %d",
+                         slot);
+  }
+  captured_[slot] = true;
+  return Status::ok();
+}
+
+Status RecordingBackend::replay(int slot, int times) {
+  if (slot < 0 || slot >= kMaxGraphs || !captured_[slot] || capturing_ >= 0) {
+    return Status::error(StatusCode::kFailedPrecondition, "recording backend: nothing captured in slot %d", slot);
+  }
+  for (int t = 0; t < times; ++t) {
+    for (const Call& call : graphs_[slot]) call(inner_);
+  }
+  counters_.graph_replays += times;
+  return Status::ok();
+}
+
+void RecordingBackend::fill(Scalar* device_dst, Scalar value, std::size_t count) {
+  issue([=](Backend& b) { b.fill(device_dst, value, count); });
+}
+
+void RecordingBackend::copy(void* device_dst, const void* device_src, std::size_t bytes) {
+  issue([=](Backend& b) { b.copy(device_dst, device_src, bytes); });
+}
+
+void RecordingBackend::mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input,
+                                   std::size_t input_member_stride, int batch, MlpWorkspace& ws, int first_member,
+                                   int member_count) {
+  const EnsembleMlp* network = &net;
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.mlp_forward(*network, params, input, input_member_stride, batch, *workspace, first_member, member_count);
+  });
+}
+
+void RecordingBackend::mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws, int first_member,
+                                    int member_count, Scalar* grads, bool accumulate, bool input_grad) {
+  const EnsembleMlp* network = &net;
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.mlp_backward(*network, params, *workspace, first_member, member_count, grads, accumulate, input_grad);
+  });
+}
+
+void RecordingBackend::adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n,
+                            const AdamConfig& config, const AdamSegment* segments, int segment_count,
+                            std::int64_t* step) {
+  std::array<AdamSegment, Adam::kMaxSegments> spans{};
+  for (int s = 0; s < segment_count && s < Adam::kMaxSegments; ++s) spans[s] = segments[s];
+  issue([=](Backend& b) { b.adam(theta, grad, m, v, n, config, spans.data(), segment_count, step); });
+}
+
+void RecordingBackend::polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) {
+  issue([=](Backend& b) { b.polyak(target, source, n, tau); });
+}
+
+void RecordingBackend::stack_rows(const Scalar* a, int rows_a, const Scalar* b_rows, int rows_b, int n, Scalar* dst) {
+  issue([=](Backend& b) { b.stack_rows(a, rows_a, b_rows, rows_b, n, dst); });
+}
+
+void RecordingBackend::tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n,
+                                            Scalar log_std_min, Scalar log_std_max, Scalar* action, Scalar* log_pi) {
+  issue([=](Backend& b) { b.tanh_gaussian_sample(output, eps, act, n, log_std_min, log_std_max, action, log_pi); });
+}
+
+void RecordingBackend::tanh_mean(const Scalar* output, int act, int n, Scalar* action) {
+  issue([=](Backend& b) { b.tanh_mean(output, act, n, action); });
+}
+
+void RecordingBackend::sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi,
+                                     const Scalar* reward, const Scalar* not_done, const Scalar* log_alpha,
+                                     Scalar gamma, int n, Scalar* y) {
+  issue([=](Backend& b) { b.sac_td_target(q1_target, q2_target, log_pi, reward, not_done, log_alpha, gamma, n, y); });
+}
+
+void RecordingBackend::sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1,
+                                       Scalar* dq2, double* loss) {
+  issue([=](Backend& b) { b.sac_critic_loss(q1, q2, y, n, dq1, dq2, loss); });
+}
+
+void RecordingBackend::sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi,
+                                       const Scalar* log_alpha, int n, int* argmin, Scalar* dq1, Scalar* dq2,
+                                       double* loss, double* sum_log_pi) {
+  issue([=](Backend& b) { b.sac_actor_min_q(q1, q2, log_pi, log_alpha, n, argmin, dq1, dq2, loss, sum_log_pi); });
+}
+
+void RecordingBackend::select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin,
+                                          int in_dim, int obs_dim, int act, int n, Scalar* dq_da) {
+  issue([=](Backend& b) { b.select_action_grad(input_grad0, input_grad1, argmin, in_dim, obs_dim, act, n, dq_da); });
+}
+
+void RecordingBackend::tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act,
+                                              int n, Scalar log_std_min, Scalar log_std_max,
+                                              const Scalar* log_alpha, Scalar* d_output) {
+  issue([=](Backend& b) {
+    b.tanh_gaussian_backward(output, eps, dq_da, act, n, log_std_min, log_std_max, log_alpha, d_output);
+  });
+}
+
+void RecordingBackend::sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy,
+                                      const Scalar* log_alpha, Scalar* grad, double* loss) {
+  issue([=](Backend& b) { b.sac_alpha_grad(sum_log_pi, n, target_entropy, log_alpha, grad, loss); });
+}
+
+void RecordingBackend::sum(const Scalar* q, int n, double* total) {
+  issue([=](Backend& b) { b.sum(q, n, total); });
+}
+
+}  // namespace testing_support
+}  // namespace usbpo

@@ -1,0 +1,91 @@
+// RecordingBackend: graphs on top of another backend, the way a CUDA graph
+// works. Between begin_capture and end_capture every op call is recorded with
+// its arguments copied by value (pointers, sizes, scalars, Adam's config and
+// segments) instead of run; replay(slot, n) re-issues the recorded calls n
+// times on the inner backend. A value the caller passes by value is therefore
+// frozen at capture, as in a CUDA graph: a replayed update only stays right if
+// everything that changes between updates is read from device memory.
+// (A network's shape and a workspace are held by reference: they are host
+// descriptors fixed at placement, whose buffer addresses a graph bakes in.)
+// Uploads and downloads while capturing are refused (end_capture fails).
+// Test instrument (tests/support): records into std::function, not for the library.
+#pragma once
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "usbpo/nn/backend.hpp"
+
+namespace usbpo {
+namespace testing_support {
+
+class RecordingBackend final : public Backend {
+ public:
+  // Runs on `inner` (not owned), whose memory it uses.
+  explicit RecordingBackend(Backend& inner) : inner_(inner) {}
+
+  const char* name() const override { return "recording"; }
+  bool device_is_host() const override { return inner_.device_is_host(); }
+  Status reserve_device(std::size_t bytes) override { return inner_.reserve_device(bytes); }
+  Arena& device_arena() override { return inner_.device_arena(); }
+  void upload(void* device_dst, const void* host_src, std::size_t bytes) override;
+  void download(void* host_dst, const void* device_src, std::size_t bytes) override;
+  void synchronize() override;
+  void fill(Scalar* device_dst, Scalar value, std::size_t count) override;
+  void copy(void* device_dst, const void* device_src, std::size_t bytes) override;
+  Status begin_capture(int slot) override;
+  Status end_capture(int slot) override;
+  Status replay(int slot, int times) override;
+  // Calls recorded in a slot.
+  std::size_t recorded(int slot) const { return graphs_[slot].size(); }
+
+  void mlp_forward(const EnsembleMlp& net, const Scalar* params, const Scalar* input, std::size_t input_member_stride,
+                   int batch, MlpWorkspace& ws, int first_member, int member_count) override;
+  void mlp_backward(const EnsembleMlp& net, const Scalar* params, MlpWorkspace& ws, int first_member,
+                    int member_count, Scalar* grads, bool accumulate, bool input_grad) override;
+  void adam(Scalar* theta, const Scalar* grad, Scalar* m, Scalar* v, std::size_t n, const AdamConfig& config,
+            const AdamSegment* segments, int segment_count, std::int64_t* step) override;
+  void polyak(Scalar* target, const Scalar* source, std::size_t n, Scalar tau) override;
+  void stack_rows(const Scalar* a, int rows_a, const Scalar* b, int rows_b, int n, Scalar* dst) override;
+  void tanh_gaussian_sample(const Scalar* output, const Scalar* eps, int act, int n, Scalar log_std_min,
+                            Scalar log_std_max, Scalar* action, Scalar* log_pi) override;
+  void tanh_mean(const Scalar* output, int act, int n, Scalar* action) override;
+  void sac_td_target(const Scalar* q1_target, const Scalar* q2_target, const Scalar* log_pi, const Scalar* reward,
+                     const Scalar* not_done, const Scalar* log_alpha, Scalar gamma, int n, Scalar* y) override;
+  void sac_critic_loss(const Scalar* q1, const Scalar* q2, const Scalar* y, int n, Scalar* dq1, Scalar* dq2,
+                       double* loss) override;
+  void sac_actor_min_q(const Scalar* q1, const Scalar* q2, const Scalar* log_pi, const Scalar* log_alpha, int n,
+                       int* argmin, Scalar* dq1, Scalar* dq2, double* loss, double* sum_log_pi) override;
+  void select_action_grad(const Scalar* input_grad0, const Scalar* input_grad1, const int* argmin, int in_dim,
+                          int obs_dim, int act, int n, Scalar* dq_da) override;
+  void tanh_gaussian_backward(const Scalar* output, const Scalar* eps, const Scalar* dq_da, int act, int n,
+                              Scalar log_std_min, Scalar log_std_max, const Scalar* log_alpha,
+                              Scalar* d_output) override;
+  void sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy, const Scalar* log_alpha, Scalar* grad,
+                      double* loss) override;
+  void sum(const Scalar* q, int n, double* sum) override;
+
+ private:
+  using Call = std::function<void(Backend&)>;
+  // Record `call` when capturing, else run it on the inner backend now (no
+  // std::function then, so direct calls never allocate).
+  template <typename F>
+  void issue(F&& call) {
+    ++counters_.op_calls;
+    if (capturing_ >= 0) {
+      graphs_[capturing_].emplace_back(std::forward<F>(call));
+    } else {
+      call(inner_);
+    }
+  }
+
+  Backend& inner_;
+  std::vector<Call> graphs_[kMaxGraphs];
+  bool captured_[kMaxGraphs] = {};
+  int capturing_ = -1;          // slot being captured, -1 when none
+  bool capture_broken_ = false;  // a transfer was attempted while capturing
+};
+
+}  // namespace testing_support
+}  // namespace usbpo
