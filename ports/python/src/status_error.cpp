@@ -12,6 +12,7 @@ void throw_if_error(const Status& status, const std::string& context) {
 void register_errors(py::module_& m) {
   // Leaked on purpose: the exception type lives as long as the interpreter.
   static auto* error = new py::exception<UsbpoError>(m, "Error", PyExc_ValueError);
+  error->attr("__module__") = "usbpo";
   error->doc() = "An error reported by usbpo's core (file verification, dimensions, non-finite values, I/O, ...): "
                  "the message is the core's, `code` names its kind (e.g. 'corrupt data').";
   py::register_exception_translator([](std::exception_ptr pointer) {

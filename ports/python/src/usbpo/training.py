@@ -182,6 +182,8 @@ class Trainer:
         return False
 
     def __repr__(self):
+        if "_run" not in self.__dict__:
+            return "<usbpo.Trainer (not started)>"
         p = self._run.progress
         return (f"<usbpo.Trainer {self._run.env_name} {self._run.algorithm} env step {p['env_steps']} of "
                 f"{self._run.steps} -> {self._run.out}>")
