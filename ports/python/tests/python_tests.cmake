@@ -8,6 +8,9 @@ usbpo_target_defaults(usbpo_python_reference)
 set(usbpo_python_test_env
   "PYTHONPATH=${CMAKE_CURRENT_BINARY_DIR}" "PYTHONDONTWRITEBYTECODE=1"
   "USBPO_PYTHON_REFERENCE=$<TARGET_FILE:usbpo_python_reference>")
+if(TARGET usbpo_cli)  # the runs are compared with the command's
+  list(APPEND usbpo_python_test_env "USBPO_CLI=$<TARGET_FILE:usbpo_cli>")
+endif()
 if(USBPO_SANITIZE MATCHES "address")
   # The interpreter is not built with ASan: its runtime must be loaded first,
   # and the interpreter's own allocations at exit are not leaks of ours.
