@@ -44,9 +44,8 @@ py::dict load_dataset_arrays(py::handle source) {
   for (int i = 0; i < loaded; ++i) terminal.mutable_data()[i] = store.terminal(i);
   // Filled from slot 0 in file order, so slot i is transition i: rows of (N x dim) arrays.
   py::capsule owner(owned.release(), [](void* p) { delete static_cast<OwnedStore*>(p); });
-  auto view = [&](const float* data, std::vector<py::ssize_t> shape) {
-    py::array array(py::dtype::of<float>(), std::move(shape), {}, data, owner);
-    return array;
+  auto view = [&](const float* data, const std::vector<py::ssize_t>& shape) {
+    return py::array(py::dtype::of<float>(), shape, c_strides(shape), data, owner);
   };
   py::dict d;
   d["env"] = std::string(info.env_name);

@@ -57,8 +57,14 @@ FloatArray copy_to_array(const float* data, const std::vector<py::ssize_t>& shap
   return array;
 }
 
+std::vector<py::ssize_t> c_strides(const std::vector<py::ssize_t>& shape) {
+  std::vector<py::ssize_t> strides(shape.size(), sizeof(float));
+  for (std::size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
+  return strides;
+}
+
 py::array read_only_view(const float* data, const std::vector<py::ssize_t>& shape, py::handle owner) {
-  py::array view(py::dtype::of<float>(), shape, {}, data, owner);
+  py::array view(py::dtype::of<float>(), shape, c_strides(shape), data, owner);
   view.attr("setflags")(py::arg("write") = false);
   return view;
 }

@@ -23,6 +23,9 @@ std::string shape_text(const pybind11::array& array);
 std::string shape_text(const std::vector<pybind11::ssize_t>& shape);
 // A float32 array of `shape` holding a copy of data.
 FloatArray copy_to_array(const float* data, const std::vector<pybind11::ssize_t>& shape);
+// Strides of a C-ordered float32 array of shape (given explicitly, so that no
+// dtype layout is read).
+std::vector<pybind11::ssize_t> c_strides(const std::vector<pybind11::ssize_t>& shape);
 // A read-only array viewing data (no copy) that keeps owner alive.
 pybind11::array read_only_view(const float* data, const std::vector<pybind11::ssize_t>& shape,
                                pybind11::handle owner);

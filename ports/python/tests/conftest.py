@@ -1,5 +1,5 @@
 """Shared fixtures of the Python port's tests (run by ctest as Python.Bindings
-and Learning.PythonSacLearnsPendulum, with the package of the build on
+and Learning.PythonSacPendulumAndQuickstart, with the package of the build on
 PYTHONPATH and the C++ reference program in USBPO_PYTHON_REFERENCE)."""
 import os
 import subprocess
@@ -13,7 +13,7 @@ MUJOCO_TASKS = ["inverted_pendulum", "hopper", "half_cheetah", "walker2d", "ant"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "learning: a whole learning run (ctest Learning.PythonSacLearnsPendulum)")
+    config.addinivalue_line("markers", "learning: a whole learning run (ctest Learning.PythonSacPendulumAndQuickstart)")
 
 
 def has_mujoco():

@@ -20,8 +20,9 @@ if(USBPO_SANITIZE MATCHES "address")
 endif()
 set(usbpo_pytest ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider -rs ${CMAKE_CURRENT_SOURCE_DIR}/tests)
 add_test(NAME Python.Bindings COMMAND ${usbpo_pytest} -m "not learning")
-# The learning run is named like the core's learning tests, which the sanitizer pass leaves out.
-add_test(NAME Learning.PythonSacLearnsPendulum COMMAND ${usbpo_pytest} -m learning)
-set_tests_properties(Python.Bindings Learning.PythonSacLearnsPendulum PROPERTIES
+# The learning runs (SAC learns Pendulum; the README's quickstart) are named like the core's
+# learning tests, which the sanitizer pass leaves out.
+add_test(NAME Learning.PythonSacPendulumAndQuickstart COMMAND ${usbpo_pytest} -m learning)
+set_tests_properties(Python.Bindings Learning.PythonSacPendulumAndQuickstart PROPERTIES
   ENVIRONMENT "${usbpo_python_test_env}" LABELS python WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 usbpo_fail_tests_on_sanitizer_reports()

@@ -1,4 +1,4 @@
-"""SAC from Python learns Pendulum (ctest Learning.PythonSacLearnsPendulum)."""
+"""SAC from Python learns Pendulum (ctest Learning.PythonSacPendulumAndQuickstart)."""
 import time
 
 import numpy as np
