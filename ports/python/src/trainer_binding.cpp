@@ -55,11 +55,6 @@ class PyTrainer {
     }
   }
 
-  ~PyTrainer() {
-    // A Python env's destructor takes the GIL; the run's threads stop without it.
-    py::gil_scoped_release release;
-    run_.close();
-  }
 
   py::dict step() {
     StepOutcome outcome;
@@ -124,11 +119,11 @@ class PyTrainer {
     }
   }
 
-  void finish() {
+  void finish(bool interrupted) {
     Status status;
     {
       py::gil_scoped_release release;
-      status = run_.finish(false);
+      status = run_.finish(interrupted);
     }
     raise_env_error();
     throw_if_error(status, "finish");
@@ -209,10 +204,7 @@ class PyTrainer {
   }
 
   const TrainingRun& training() const { return run_; }
-  void close() {
-    py::gil_scoped_release release;
-    run_.close();
-  }
+  void close() { run_.close(); }
 
  private:
   std::unique_ptr<py::error_already_set> take_env_error() {
@@ -244,7 +236,7 @@ void bind_trainer(py::module_& m) {
            py::arg("env") = py::none(), py::arg("eval_env") = py::none(), py::arg("resume") = py::none())
       .def("step", &PyTrainer::step)
       .def("run", &PyTrainer::run, py::arg("until") = -1, py::arg("callback") = py::none())
-      .def("finish", &PyTrainer::finish)
+      .def("finish", &PyTrainer::finish, py::arg("interrupted") = false)
       .def("evaluate", &PyTrainer::evaluate, py::arg("episodes") = py::none())
       .def("save_checkpoint", &PyTrainer::save_checkpoint, py::arg("path") = py::none())
       .def("policy_bytes", &PyTrainer::policy_bytes)

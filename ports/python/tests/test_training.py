@@ -93,6 +93,17 @@ def test_ctrl_c_writes_the_checkpoint_and_the_run_resumes_bit_for_bit(tmp_path):
             np.testing.assert_allclose(resumed[name], straight[name], rtol=1e-5, equal_nan=True, err_msg=name)
 
 
+def test_ctrl_c_in_a_with_block_of_steps_writes_the_checkpoint(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with usbpo.Trainer("pendulum", "sac", steps=2000, out=tmp_path / "run", **SAC_PENDULUM) as trainer:
+            for _ in range(2000):
+                if trainer.step()["env_steps"] == 321:
+                    raise KeyboardInterrupt  # as Python raises it when Ctrl-C lands between two steps
+    assert trainer.finished and trainer.checkpoint_step == 321
+    with usbpo.Trainer(resume=tmp_path / "run", steps=2000) as resumed:
+        assert resumed.progress["env_steps"] == 321
+
+
 def test_trainer_steps_evaluates_and_exports(tmp_path):
     with usbpo.Trainer("pendulum", "sac", steps=1200, out=tmp_path / "run", seed=0, **SAC_PENDULUM) as trainer:
         assert (trainer.env_name, trainer.algorithm, trainer.steps, trainer.seed) == ("pendulum", "sac", 1200, 0)

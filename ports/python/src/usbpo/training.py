@@ -110,6 +110,10 @@ class Trainer:
     def step(self):
         """One env step with its updates (and the evaluation, policy file and checkpoint when due).
 
+        Ctrl-C between steps raises KeyboardInterrupt and leaves the trainer as it was after its last
+        step; inside `with usbpo.Trainer(...) as trainer:` leaving the block that way writes the
+        checkpoint, policy and plots as an interrupted `usbpo train` does.
+
         Returns the progress as a dict (env_steps, episodes, last_episode_return,
         episode_finished, epoch_finished, model_round, ...; eval_return when this
         step ended an epoch).
@@ -131,9 +135,10 @@ class Trainer:
                 _print_summary(self)
         return self.log
 
-    def finish(self):
-        """End the run as `usbpo train` ends one: checkpoint, a last evaluation when mid-epoch, policy, plots."""
-        self._run.finish()
+    def finish(self, interrupted=False):
+        """End the run as `usbpo train` ends one: checkpoint, a last evaluation when mid-epoch (not when
+        interrupted), policy, plots, log and save_dataset=. Nothing happens when it has ended already."""
+        self._run.finish(interrupted)
 
     def evaluate(self, episodes=None):
         """Mean return of deterministic episodes on the evaluation env (eval_episodes by default); not logged."""
@@ -177,8 +182,14 @@ class Trainer:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, exc, traceback):
+        # Ctrl-C in a `with` block that steps the trainer ends the run as `usbpo train` ends an
+        # interrupted one (checkpoint, policy, plots); KeyboardInterrupt then goes on.
+        try:
+            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and not self._run.finished:
+                self.finish(interrupted=True)
+        finally:
+            self.close()
         return False
 
     def __repr__(self):
