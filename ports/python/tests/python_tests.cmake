@@ -13,10 +13,14 @@ if(TARGET usbpo_cli)  # the runs are compared with the command's
 endif()
 if(USBPO_SANITIZE MATCHES "address")
   # The interpreter is not built with ASan: its runtime must be loaded first,
-  # and the interpreter's own allocations at exit are not leaks of ours.
+  # with the C++ runtime beside it (else ASan cannot intercept the first C++
+  # throw, libstdc++ being loaded later with the module), and the
+  # interpreter's own allocations at exit are not leaks of ours.
   execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libasan.so OUTPUT_VARIABLE usbpo_libasan
                   OUTPUT_STRIP_TRAILING_WHITESPACE)
-  list(APPEND usbpo_python_test_env "LD_PRELOAD=${usbpo_libasan}" "ASAN_OPTIONS=detect_leaks=0")
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.so OUTPUT_VARIABLE usbpo_libstdcxx
+                  OUTPUT_STRIP_TRAILING_WHITESPACE)
+  list(APPEND usbpo_python_test_env "LD_PRELOAD=${usbpo_libasan} ${usbpo_libstdcxx}" "ASAN_OPTIONS=detect_leaks=0")
 endif()
 set(usbpo_pytest ${Python3_EXECUTABLE} -m pytest -q -p no:cacheprovider -rs ${CMAKE_CURRENT_SOURCE_DIR}/tests)
 add_test(NAME Python.Bindings COMMAND ${usbpo_pytest} -m "not learning")
