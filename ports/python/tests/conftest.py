@@ -47,11 +47,11 @@ def cli():
 
 @pytest.fixture(scope="session")
 def hopper_policy(tmp_path_factory):
-    """A Hopper-sized SAC policy (obs 11, act 3, 2x256) after 400 env steps, 145 with updates, as a file."""
+    """A Hopper-sized SAC policy (obs 11, act 3, 2x256) after 300 env steps, 200 with updates, as a file."""
     task = "hopper" if has_mujoco() else "pendulum"
     out = tmp_path_factory.mktemp("policy") / "run"
-    usbpo.train(env=task, algo="sac", steps=400, out=out, seed=3, start_steps=100, update_after=256,
-                epoch_length=400, eval_episodes=1, progress=False)
+    usbpo.train(env=task, algo="sac", steps=300, out=out, seed=3, start_steps=100, update_after=100, batch=64,
+                epoch_length=300, eval_episodes=1, progress=False)
     return out / "policy.usbpo"
 
 

@@ -42,7 +42,7 @@ def test_metadata(hopper_policy):
     policy = usbpo.Policy.load(hopper_policy)
     assert policy.task in ("hopper", "pendulum")
     assert policy.algorithm == "sac"
-    assert policy.env_steps == 400
+    assert policy.env_steps == 300
     expected_dims = (11, 3) if policy.task == "hopper" else (3, 1)
     assert (policy.obs_dim, policy.act_dim) == expected_dims
     assert policy.action_low.dtype == np.float32 and policy.action_low.shape == (policy.act_dim,)

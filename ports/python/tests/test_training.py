@@ -15,7 +15,7 @@ import usbpo
 SMALL_USBPO = dict(start_steps=300, update_after=300, hidden=32, batch=64, epoch_length=250, eval_episodes=2,
                    updates_per_step=1, rollout_batch=500, ensemble=3, elites=2, model_hidden=32, model_layers=2,
                    model_max_epochs=20, model_batch=64, w2_batch=64, w2_max_steps=5)
-SAC_PENDULUM = dict(start_steps=500, update_after=500, hidden=64, batch=64, eval_episodes=1, epoch_length=1000)
+SAC_PENDULUM = dict(start_steps=500, update_after=500, hidden=32, batch=32, eval_episodes=1, epoch_length=1000)
 TIMING_COLUMNS = {"steps_per_s", "wall_s", "t_env_s", "t_model_s", "t_phase2_s", "t_rollouts_s", "t_sac_s"}
 
 
@@ -64,7 +64,7 @@ def test_the_cli_resumes_a_run_started_in_python(tmp_path, cli):
 
 
 def test_ctrl_c_writes_the_checkpoint_and_the_run_resumes_bit_for_bit(tmp_path):
-    steps = 6000
+    steps = 3000
     straight = usbpo.train(env="pendulum", algo="sac", steps=steps, out=tmp_path / "straight", seed=4,
                            progress=False, **SAC_PENDULUM)
     run = tmp_path / "run"
