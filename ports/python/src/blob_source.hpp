@@ -18,6 +18,7 @@ class BlobSource {
   BlobSource(const BlobSource&) = delete;
   BlobSource& operator=(const BlobSource&) = delete;
 
+  // The bytes, valid while this object lives.
   const unsigned char* data() const { return data_; }
   std::size_t size() const { return size_; }
 

@@ -47,7 +47,6 @@ class PythonEnv final : public Env {
   std::unique_ptr<pybind11::error_already_set> take_error();
   // Whether a kept exception is a KeyboardInterrupt (the caller holds the GIL).
   bool interrupted() const;
-  pybind11::object object() const { return env_; }
 
  private:
   // Keep the Python exception being handled and describe it as a Status.

@@ -56,6 +56,7 @@ class TrainingRun {
   // policy file, the plots, the log and --save-dataset. An error names every
   // output that was not written. Afterwards step() refuses.
   Status finish(bool interrupted);
+  // Whether finish() ran.
   bool finished() const { return finished_; }
 
   // An extra evaluation (not logged; it draws from the evaluation seeds, so
@@ -69,19 +70,21 @@ class TrainingRun {
   // The real transitions so far as a dataset file.
   Status save_dataset(const std::string& path);
 
+  // The run's options as parsed (defaults filled in).
   const cli::TrainOptions& options() const { return options_; }
+  // The trainer's progress after the last step.
   const TrainerProgress& progress() const { return progress_; }
-  Trainer& trainer() { return trainer_; }
-  Env& env() { return *env_; }
-  Env& eval_env() { return *eval_env_; }
   // The log as columns (cli::log_columns()), one entry per row of log.csv.
   const std::vector<std::vector<double>>& log() const { return log_; }
+  // Bytes of the trainer's arena (the run's one large allocation).
   std::size_t arena_bytes() const { return memory_.size(); }
   // The env step the newest checkpoint holds (-1: none written yet).
   std::int64_t checkpoint_step() const { return checkpoint_step_; }
+  // The run directory's checkpoint file.
   const std::string& checkpoint_path() const { return checkpoint_path_; }
   // Seconds of wall time of the run (resumed runs include the earlier part).
   double wall_seconds() const;
+  // The newest evaluation's mean return (NaN before the first).
   double last_eval_return() const { return last_eval_; }
   // Release the run directory's lock and close the log (also on destruction).
   void close();
