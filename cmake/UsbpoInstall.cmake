@@ -6,6 +6,9 @@ set(usbpo_export_targets usbpo_core usbpo_threads)
 if(TARGET usbpo_mujoco)
   list(APPEND usbpo_export_targets usbpo_mujoco)
 endif()
+if(TARGET usbpo_cuda)
+  list(APPEND usbpo_export_targets usbpo_cuda)
+endif()
 
 install(TARGETS ${usbpo_export_targets} EXPORT usbpoTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -4,6 +4,9 @@ set -euo pipefail
 packages=(cmake g++ make libeigen3-dev libflatbuffers-dev flatbuffers-compiler libmujoco-dev
           libgtest-dev libgmock-dev libbenchmark-dev ccache libxxhash-dev libyaml-cpp-dev
           python3-numpy python3-scipy)  # the cross-check of `usbpo report`'s statistics
+# ONNX export (ports/onnx: the ONNX protobuf classes and checker); its tests
+# install ONNX Runtime from PyPI into a virtual environment.
+packages+=(libonnx-dev libprotobuf-dev python3-venv)
 # The PyTorch peer, with OpenBLAS behind its matrix products (Debian's python3-torch
 # otherwise links the reference BLAS, 20x slower).
 if [ "${USBPO_WITH_PEER:-0}" = 1 ]; then packages+=(python3-torch libopenblas0-pthread); fi

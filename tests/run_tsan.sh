@@ -13,7 +13,7 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 # Only the core, the pool and their tests: no CLI, examples or MuJoCo port.
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DUSBPO_BUILD_TESTS=ON -DUSBPO_SANITIZE=thread \
-  -DUSBPO_BUILD_CLI=OFF -DUSBPO_BUILD_EXAMPLES=OFF -DUSBPO_WITH_MUJOCO=OFF "${launcher[@]}" >/dev/null
+  -DUSBPO_BUILD_CLI=OFF -DUSBPO_BUILD_EXAMPLES=OFF -DUSBPO_WITH_MUJOCO=OFF -DUSBPO_WITH_CUDA=OFF "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target usbpo_threads_tests
 filter="${USBPO_TSAN_FILTER:-ThreadPool.*:ColumnPanels.*:Chunks.*:MlpTasks.*:ThreadsNoAllocation.*:*ThreadsNoAllocationTrainer*usbpo_pmac}"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "bench_device.hpp"
 #include "commands.hpp"
+#include "device_backend.hpp"
 #include "timing.hpp"
 #include "usbpo/agent/sac.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
@@ -341,11 +343,33 @@ int bench_command(int argc, char** argv) {
                  "  --threads     thread counts to time, side by side with the speed-up of the last over the\n"
                  "                first (default: every core this process may use, here %d)\n"
                  "  --with-peer   also run the PyTorch peer (tests/bench/torch_peer.py) at each of those thread\n"
-                 "                counts and compare with its best one\n",
+                 "                counts and compare with its best one\n"
+                 "  --device      cpu (default) or cuda: with cuda, the network training steps and the Pendulum\n"
+                 "                run on the CPU (one thread) and on the GPU side by side\n",
                  available_cores());
     return 0;
   }
   const bool quick = args.has("quick");
+  const std::string device = args.get("device", "cpu");
+  if (device != "cpu") {
+    std::unique_ptr<Backend> backend, trainer_backend;
+    if (!make_device_backend(device, &backend, &error) || !make_device_backend(device, &trainer_backend, &error)) {
+      std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+      return 2;
+    }
+    if (!args.check_all_used(&error)) {
+      std::fprintf(stderr, "usbpo bench: %s\n", error.c_str());
+      return 2;
+    }
+    const int code = bench_device(*backend, *trainer_backend, device_description(backend.get()).c_str(), quick);
+    std::string failure = device_error(backend.get());
+    if (failure.empty()) failure = device_error(trainer_backend.get());
+    if (!failure.empty()) {
+      std::fprintf(stderr, "usbpo bench: %s\n", failure.c_str());
+      return 1;
+    }
+    return code;
+  }
   const bool with_peer = args.has("with-peer");
   const std::string peer_script = args.get("peer", std::string(USBPO_SOURCE_DIR) + "/tests/bench/torch_peer.py");
   const std::string only = args.get("only", "");

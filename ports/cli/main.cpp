@@ -15,6 +15,7 @@ void print_usage() {
                "         --resume DIR [--steps N]                              continue a run from its checkpoint\n"
                "  eval   --policy FILE --env NAME --episodes N                evaluate a policy file\n"
                "  export --checkpoint FILE|DIR --out policy.usbpo             policy file from a checkpoint\n"
+               "         --format onnx --checkpoint|--policy FILE|DIR --out policy.onnx   ONNX model of the policy\n"
                "  bench  [--quick] [--with-peer]                              component timings\n"
                "  report DIR... [--out REPORT_DIR] [--at 20000,40000]         statistics over seeds, tables, curves\n"
                "  sweep  FILE --out DIR [--local N | --slurm [--submit]]      runs of a YAML file's crossed lists\n"

@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "config_file.hpp"
 #include "csv_log.hpp"
+#include "device_backend.hpp"
 #include "env_factory.hpp"
 #include "progress_bar.hpp"
 #include "resume_log.hpp"
@@ -121,6 +122,13 @@ int train_command(int argc, char** argv) {
     print_train_usage();
     return refuse(error);
   }
+  // The device first: without a usable GPU, --device cuda is refused before
+  // anything is read, locked or written.
+  std::string device;
+  std::unique_ptr<Backend> backend;
+  if (!find_device_option(given, &device, &error) || !make_device_backend(device, &backend, &error)) {
+    return refuse(error);
+  }
   const bool resuming = resume.active;
   TrainOptions o;
   CheckpointFile checkpoint;
@@ -157,6 +165,7 @@ int train_command(int argc, char** argv) {
     return 2;
   }
   config.runner = &pool;
+  config.backend = backend.get();
 
   std::unique_ptr<Env> env, eval_env;
   Status status = make_env(o.env_name, &env, o.mjcf_path);
@@ -193,6 +202,10 @@ int train_command(int argc, char** argv) {
     dataset = std::vector<unsigned char>();
   }
   if (!status.is_ok()) return refuse(status.message());
+  if (backend && backend->counters().uploads == 0) {
+    // A trainer that placed nothing on the device ignored TrainerConfig::backend.
+    return refuse("--device " + device + ": this usbpo's Trainer does not run on a backend yet (TrainerConfig::backend)");
+  }
   checkpoint = CheckpointFile();  // its memory is no longer needed
 
   const std::string log_path = o.out + "/" + kLogFile;
@@ -213,9 +226,11 @@ int train_command(int argc, char** argv) {
     return 1;
   }
   const std::int64_t steps = o.steps;
-  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %d thread%s, %.1f MB arena -> %s%s\n",
+  const std::string on_device = backend ? ", " + device + " (" + device_description(backend.get()) + ")" : "";
+  std::fprintf(stderr, "usbpo train: %s, %s, %lld steps, seed %llu, %d thread%s%s, %.1f MB arena -> %s%s\n",
                o.env_name.c_str(), o.algo_name.c_str(), static_cast<long long>(steps),
-               static_cast<unsigned long long>(config.seed), o.threads, o.threads == 1 ? "" : "s", bytes / 1e6,
+               static_cast<unsigned long long>(config.seed), o.threads, o.threads == 1 ? "" : "s",
+               on_device.c_str(), bytes / 1e6,
                o.out.c_str(),
                resuming ? (" (resumed at step " + std::to_string(trainer.progress().env_steps) + ")").c_str() : "");
   std::signal(SIGINT, on_interrupt);

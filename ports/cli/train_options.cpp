@@ -37,6 +37,8 @@ void print_train_usage() {
                "  --save-dataset FILE    write the real transitions of the run as a dataset file at the end\n"
                "  --threads N            worker threads (default: every core this process may use, here %d);\n"
                "                         the results are bit-identical for every N\n"
+               "  --device cpu|cuda      where SAC trains (default cpu); cuda needs a CUDA GPU and a usbpo built\n"
+               "                         with USBPO_WITH_CUDA; a run may resume on the other device\n"
                "  overrides of the task defaults:\n"
                "  --start-steps N --update-after N --updates-per-step G --batch N --hidden N --layers N\n"
                "  --lr X --gamma X --tau X --alpha X --target-entropy X --replay-capacity N\n"
@@ -62,7 +64,7 @@ void set_option(std::vector<std::string>* args, const std::string& key, const st
 }
 
 bool is_resume_option(const std::string& key) {
-  return key == "steps" || key == "checkpoint-every" || key == "max-memory" || key == "threads";
+  return key == "steps" || key == "checkpoint-every" || key == "max-memory" || key == "threads" || key == "device";
 }
 
 namespace {
@@ -183,6 +185,7 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
                                             std::numeric_limits<std::int64_t>::max());
   // Set by usbpo itself after reading the dataset, so that a resumed run sizes
   // its stores and its exploration exactly as the first one did.
+  o->device = args.get("device", "cpu");
   o->dataset_transitions = args.get_int("init-dataset-transitions", 0, 0, kInt);
   if (o->dataset_transitions > 0 && o->init_dataset.empty()) {
     *error = "--init-dataset-transitions is set by usbpo with --init-dataset";
@@ -209,11 +212,18 @@ bool parse_train_options(const std::vector<std::string>& list, TrainOptions* o, 
              std::to_string(available_cores()) + "), got " + std::to_string(threads);
     return false;
   }
+  if (o->device != "cpu" && o->device != "cuda") {
+    *error = "--device must be cpu or cuda, got '" + o->device + "'";
+    return false;
+  }
   o->threads = static_cast<int>(threads);
-  // The thread count changes nothing in the run, so checkpoints do not record it.
+  // The thread count changes nothing in the run, so checkpoints do not record
+  // it; nor the device, so that a run may resume on the other one.
   for (std::size_t i = 0; i < o->args.size();) {
     const std::string& a = o->args[i];
-    const std::size_t n = a == "--threads" ? 2 : a.rfind("--threads=", 0) == 0 ? 1 : 0;
+    const bool pair = a == "--threads" || a == "--device";
+    const bool joined = a.rfind("--threads=", 0) == 0 || a.rfind("--device=", 0) == 0;
+    const std::size_t n = pair ? 2 : joined ? 1 : 0;
     if (n == 0 || i + n > o->args.size()) {
       ++i;
       continue;

@@ -24,10 +24,11 @@ struct TrainOptions {
   std::int64_t dataset_transitions = 0;  // how many it holds (recorded in the run's options by usbpo)
   std::string save_dataset;           // write the real store here at the end
   int threads = 1;                    // worker threads (results are the same for every count)
+  std::string device = "cpu";         // --device: cpu or cuda (not recorded: a run may resume on the other)
   bool overwrite = false;             // --overwrite: replace an earlier run in `out`
   std::uint64_t max_memory = 0;       // --max-memory in bytes; 0: the machine's (memory_limit.hpp)
   // "--key", "value", ... as given, less the options of this invocation only
-  // (--overwrite, --max-memory, --threads): the run's options, recorded in checkpoints.
+  // (--overwrite, --max-memory, --threads, --device): the run's options, recorded in checkpoints.
   std::vector<std::string> args;
 };
 

@@ -96,6 +96,27 @@ class MlpWorkspace {
   // Hidden activation after layer l for member b (hidden_width x batch).
   Scalar* hidden(int layer, int member) const { return layer_buffer(a_, layer, member); }
 
+  // For backends that run the passes themselves (nn/backend.hpp), all in
+  // device memory: the pre-activation Z of layer l of member b (out_l x batch;
+  // hidden(l, b) for ReLU and the output layer), member b's backward ping-pong
+  // buffer p (max_width x batch), the floats between two members' buffers of
+  // each kind (0 when one_member_at_a_time), and the last forward's input.
+  Scalar* pre_activation(int layer, int member) const { return layer_buffer(z_, layer, member); }
+  Scalar* backward_scratch(int p, int member) const {
+    return scratch_[p] + (shared_slot_ ? 0 : scratch_stride_ * static_cast<std::size_t>(member));
+  }
+  std::size_t member_stride_of(int rows) const { return member_stride(rows, 1); }
+  std::size_t scratch_member_stride() const { return shared_slot_ ? 0 : scratch_stride_; }
+  bool one_member_at_a_time() const { return shared_slot_; }
+  void note_forward(const Scalar* input, std::size_t input_member_stride, int batch) {
+    input_ = input;
+    input_stride_ = input_member_stride;
+    batch_ = batch;
+  }
+  const Scalar* forward_input() const { return input_; }
+  std::size_t forward_input_stride() const { return input_stride_; }
+  int forward_batch() const { return batch_; }
+
  private:
   friend class MlpOps;
   Scalar* layer_buffer(Scalar* const* buffers, int layer, int member) const {

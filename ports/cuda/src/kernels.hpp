@@ -1,0 +1,74 @@
+// The CUDA kernels of the backend, each behind a launch function that takes
+// the stream first (as the core's op names, STYLE.md). Pointers are device
+// pointers; values that change between graph replays are read through them.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "usbpo/nn/activation.hpp"
+#include "usbpo/nn/element_math.hpp"
+
+namespace usbpo::cuda::kernels {
+
+// Adam's decayed spans (usbpo::AdamSegment), passed by value: they never
+// change after init. (This header stays free of Eigen, which nvcc need not see.)
+struct AdamSpan {
+  std::size_t begin, count, member_stride;
+  int members;
+  float decay;
+};
+struct AdamSegments {
+  static constexpr int kMax = 16;
+  AdamSpan items[kMax];
+  int count;
+};
+
+// dst[i] = value, i < n.
+void fill(cudaStream_t stream, float* dst, float value, std::size_t n);
+// target = (1 - tau) target + tau source.
+void polyak(cudaStream_t stream, float* target, const float* source, std::size_t n, float tau);
+// *step += 1 and *factors = element::adam_factors(..., *step) (one thread).
+void adam_prepare(cudaStream_t stream, std::int64_t* step, float lr, float beta1, float beta2, float eps,
+                  element::AdamFactors* factors);
+// One Adam step over n parameters with the factors adam_prepare left.
+void adam(cudaStream_t stream, float* theta, const float* grad, float* m, float* v, std::size_t n, float beta1,
+          float beta2, const AdamSegments& segments, const element::AdamFactors* factors);
+
+// Layer epilogue for `members` members side by side: z (rows x batch, ld rows)
+// += bias (rows), then a = act(z) when act_output (a may be z).
+void bias_activation(cudaStream_t stream, float* z, float* a, std::size_t z_member_stride, const float* bias,
+                     std::size_t bias_member_stride, int rows, int batch, int members, Activation act,
+                     bool act_output);
+// Backward epilogue: d (rows x batch) = d act'(z) in place (z may be null for
+// the identity), and, when d_bias is non-null, d_bias (rows) (+)= the sum of d
+// over the batch in a fixed order (no atomics).
+void activation_backward_bias(cudaStream_t stream, const float* z, std::size_t z_member_stride, float* d,
+                              std::size_t d_member_stride, int rows, int batch, int members, Activation act,
+                              float* d_bias, std::size_t bias_member_stride, bool accumulate);
+
+// The SAC ops of nn/backend.hpp, one launch each.
+void stack_rows(cudaStream_t stream, const float* a, int rows_a, const float* b, int rows_b, int n, float* dst);
+void tanh_gaussian_sample(cudaStream_t stream, const float* output, const float* eps, int act, int n,
+                          float log_std_min, float log_std_max, float* action, float* log_pi);
+void tanh_mean(cudaStream_t stream, const float* output, int act, int n, float* action);
+void sac_td_target(cudaStream_t stream, const float* q1_target, const float* q2_target, const float* log_pi,
+                   const float* reward, const float* not_done, const float* log_alpha, float gamma, int n, float* y);
+void select_action_grad(cudaStream_t stream, const float* input_grad0, const float* input_grad1, const int* argmin,
+                        int in_dim, int obs_dim, int act, int n, float* dq_da);
+void tanh_gaussian_backward(cudaStream_t stream, const float* output, const float* eps, const float* dq_da, int act,
+                            int n, float log_std_min, float log_std_max, const float* log_alpha, float* d_output);
+
+// Reductions: one block, a fixed per-thread order and a fixed tree, FP64.
+void sac_critic_loss(cudaStream_t stream, const float* q1, const float* q2, const float* y, int n, float* dq1,
+                     float* dq2, double* loss);
+void sac_actor_min_q(cudaStream_t stream, const float* q1, const float* q2, const float* log_pi,
+                     const float* log_alpha, int n, int* argmin, float* dq1, float* dq2, double* loss,
+                     double* sum_log_pi);
+void sac_alpha_grad(cudaStream_t stream, const double* sum_log_pi, int n, float target_entropy,
+                    const float* log_alpha, float* grad, double* loss);
+void sum(cudaStream_t stream, const float* q, int n, double* out);
+
+}  // namespace usbpo::cuda::kernels
