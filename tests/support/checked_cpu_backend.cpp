@@ -192,5 +192,39 @@ void CheckedCpuBackend::sum(const Scalar* q, int n, double* sum) {
   inner_.sum(q, n, sum);
 }
 
+void CheckedCpuBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                         const Scalar* std, Scalar* inputs, Scalar* targets) {
+  expect_device("transition_batch", {raw, mean, std, inputs, targets});
+  Open open(*this, true);
+  inner_.transition_batch(raw, obs_dim, act_dim, n, mean, std, inputs, targets);
+}
+
+void CheckedCpuBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                                     const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                                     Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                                     double* member_loss) {
+  expect_device("ensemble_nll", {ws.output(0), ws.output_grad(0), targets, max_lv, min_lv, scratch, d_max, d_min,
+                                 member_loss});
+  Open open(*this, true);
+  inner_.ensemble_nll(net, ws, members, targets, max_lv, min_lv, n, with_gradients, scratch, scratch_stride, d_max,
+                      d_min, member_loss);
+}
+
+void CheckedCpuBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                            const Scalar* decays, Scalar coef, const double* member_loss,
+                                            double* decay_terms, double* loss) {
+  // decays: host configuration values, read by value.
+  expect_device("ensemble_regularise", {params, grads, member_loss, decay_terms, loss});
+  Open open(*this, true);
+  inner_.ensemble_regularise(net, params, grads, decays, coef, member_loss, decay_terms, loss);
+}
+
+void CheckedCpuBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out,
+                                               int n, bool accumulate, double* sums) {
+  expect_device("ensemble_squared_error", {ws.output(0), targets, sums});
+  Open open(*this, true);
+  inner_.ensemble_squared_error(ws, members, targets, out, n, accumulate, sums);
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

@@ -160,5 +160,37 @@ void RecordingBackend::sum(const Scalar* q, int n, double* total) {
   issue([=](Backend& b) { b.sum(q, n, total); });
 }
 
+void RecordingBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                        const Scalar* std, Scalar* inputs, Scalar* targets) {
+  issue([=](Backend& b) { b.transition_batch(raw, obs_dim, act_dim, n, mean, std, inputs, targets); });
+}
+
+void RecordingBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                                    const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                                    Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                                    double* member_loss) {
+  const EnsembleMlp* network = &net;
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.ensemble_nll(*network, *workspace, members, targets, max_lv, min_lv, n, with_gradients, scratch, scratch_stride,
+                   d_max, d_min, member_loss);
+  });
+}
+
+void RecordingBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                           const Scalar* decays, Scalar coef, const double* member_loss,
+                                           double* decay_terms, double* loss) {
+  const EnsembleMlp* network = &net;
+  issue([=](Backend& b) {
+    b.ensemble_regularise(*network, params, grads, decays, coef, member_loss, decay_terms, loss);
+  });
+}
+
+void RecordingBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out,
+                                              int n, bool accumulate, double* sums) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.ensemble_squared_error(*workspace, members, targets, out, n, accumulate, sums); });
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

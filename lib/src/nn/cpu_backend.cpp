@@ -188,4 +188,91 @@ void CpuBackend::sum(const Scalar* q, int n, double* sum) {
   *sum = total;
 }
 
+// ---- Dynamics ensemble --------------------------------------------------------
+// Bit for bit the loops GaussianEnsemble ran on the host before the seam: the
+// NLL, its bound gradients and the L2 decay are the (vectorised) CPU kernels,
+// the rest are loops over the element bodies.
+
+void CpuBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                  const Scalar* std, Scalar* inputs, Scalar* targets) {
+  ++counters_.op_calls;
+  const int in = obs_dim + act_dim, out = obs_dim + 1, width = in + out;
+  const Chunks ranges{static_cast<std::size_t>(n), 256};
+  run_tasks(runner_, ranges.count(), 4.0 * n * width, [&](int r) {
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      const Scalar* col = raw + i * width;
+      Scalar* x = inputs + i * in;
+      for (int d = 0; d < in; ++d) x[d] = element::normalise(col[d], mean[d], std[d]);
+      Scalar* y = targets + i * out;
+      y[0] = col[in];
+      for (int d = 0; d < obs_dim; ++d) y[1 + d] = col[in + 1 + d] - col[d];
+    }
+  });
+}
+
+void CpuBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                              const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                              Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                              double* member_loss) {
+  ++counters_.op_calls;
+  const int out = net.shape().output_dim / 2;
+  const Scalar scale = 1.0f / (static_cast<Scalar>(n) * out);
+  const std::size_t block = static_cast<std::size_t>(out) * n;
+  run_tasks(runner_, members, 20.0 * block * members, [&](int b) {
+    member_loss[b] = ops::gaussian_nll(ws.output(b), targets + static_cast<std::size_t>(b) * block, max_lv, min_lv,
+                                       out, n, scale, with_gradients ? ws.output_grad(b) : nullptr, nullptr, nullptr,
+                                       scratch + scratch_stride * b);
+  });
+  if (!with_gradients) return;
+  std::fill(d_max, d_max + out, 0.0f);
+  std::fill(d_min, d_min + out, 0.0f);
+  for (int b = 0; b < members; ++b) ops::gaussian_nll_bound_grads(out, n, scratch + scratch_stride * b, d_max, d_min);
+}
+
+void CpuBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                     const Scalar* decays, Scalar coef, const double* member_loss,
+                                     double* decay_terms, double* loss) {
+  ++counters_.op_calls;
+  const int members = net.shape().members;
+  const int out = net.shape().output_dim / 2;
+  const std::size_t mlp_params = net.total_params();
+  const Scalar* max_lv = params + mlp_params;
+  const Scalar* min_lv = max_lv + out;
+  double total = 0;
+  for (int b = 0; b < members; ++b) total += member_loss[b];
+  for (int d = 0; d < out; ++d) {
+    total += coef * (static_cast<double>(max_lv[d]) - min_lv[d]);
+    if (grads) {
+      grads[mlp_params + d] += coef;
+      grads[mlp_params + out + d] -= coef;
+    }
+  }
+  const int layers = net.num_layers();
+  run_tasks(runner_, members, 2.0 * static_cast<double>(mlp_params), [&](int b) {
+    const std::size_t member = net.member_offset(b);
+    for (int l = 0; l < layers; ++l) {
+      const std::size_t n_w = static_cast<std::size_t>(net.layer_out(l)) * net.layer_in(l);
+      const std::size_t offset = member + net.weight_offset(l);
+      decay_terms[b * layers + l] = ops::l2_decay(params + offset, grads ? grads + offset : nullptr, n_w, decays[l]);
+    }
+  });
+  for (int i = 0; i < members * layers; ++i) total += decay_terms[i];
+  *loss = total;
+}
+
+void CpuBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                                        bool accumulate, double* sums) {
+  ++counters_.op_calls;
+  run_tasks(runner_, members, 2.0 * n * out * members, [&](int b) {
+    const Scalar* y_hat = ws.output(b);
+    double sum = accumulate ? sums[b] : 0.0;
+    for (int i = 0; i < n; ++i) {
+      const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
+      const Scalar* target = targets + static_cast<std::size_t>(i) * out;
+      for (int d = 0; d < out; ++d) sum += element::squared_error(col[d], target[d]);
+    }
+    sums[b] = sum;
+  });
+}
+
 }  // namespace usbpo

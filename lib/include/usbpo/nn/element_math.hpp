@@ -101,5 +101,46 @@ USBPO_HD double actor_loss_term(float q1, float q2, float log_pi, float alpha, i
   return (static_cast<double>(alpha) * log_pi - std::fmin(q1, q2)) / n;
 }
 
+// One normalised feature: (x - mean) / std.
+USBPO_HD float normalise(float x, float mean, float std) { return (x - mean) / std; }
+
+// One squared error in FP64: (a - b)^2.
+USBPO_HD double squared_error(float a, float b) {
+  const double err = static_cast<double>(a) - b;
+  return err * err;
+}
+
+// The soft clamp of one raw log-variance between learned bounds (MBPO):
+// u = max - raw, upper = max - softplus(u), v = upper - min, lv = min + softplus(v).
+// Returns lv; *u_out and *v_out (when non-null) get u and v for the gradients.
+USBPO_HD float soft_clamp_logvar(float raw, float max_lv, float min_lv, float* u_out, float* v_out) {
+  const float u = max_lv - raw;
+  const float v = max_lv - softplus(u) - min_lv;
+  if (u_out) *u_out = u;
+  if (v_out) *v_out = v;
+  return min_lv + softplus(v);
+}
+
+// One value of MBPO's Gaussian NLL (scaled by `scale` = 1 / (out n)): returns
+// ((mu - y)^2 e^-lv + lv) scale with lv soft-clamped from raw; sets *d_mu,
+// *d_raw and the bound shares *d_max_share, *d_min_share of dL/d(max_lv),
+// dL/d(min_lv) (s1 = sigmoid(u), s2 = sigmoid(v): dlv/draw = s2 s1,
+// dlv/dmax = s2 (1 - s1), dlv/dmin = 1 - s2).
+USBPO_HD float gaussian_nll_term(float mu, float raw, float y, float max_lv, float min_lv, float scale, float* d_mu,
+                                 float* d_raw, float* d_max_share, float* d_min_share) {
+  float u = 0, v = 0;
+  const float lv = soft_clamp_logvar(raw, max_lv, min_lv, &u, &v);
+  const float inv_var = std::exp(-lv);
+  const float err = mu - y;
+  const float s1 = 1.0f / (1.0f + std::exp(-u));
+  const float s2 = 1.0f / (1.0f + std::exp(-v));
+  const float d_lv = scale * (1.0f - err * err * inv_var);
+  *d_mu = 2.0f * scale * err * inv_var;
+  *d_raw = d_lv * s2 * s1;
+  *d_max_share = d_lv * s2 * (1.0f - s1);
+  *d_min_share = d_lv * (1.0f - s2);
+  return (err * err * inv_var + lv) * scale;
+}
+
 }  // namespace element
 }  // namespace usbpo

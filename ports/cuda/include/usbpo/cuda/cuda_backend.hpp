@@ -94,6 +94,16 @@ class CudaBackend final : public Backend {
                       Scalar* grad, double* loss) override;
   void sum(const Scalar* q, int n, double* sum) override;
 
+  void transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean, const Scalar* std,
+                        Scalar* inputs, Scalar* targets) override;
+  void ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                    const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients, Scalar* scratch,
+                    std::size_t scratch_stride, Scalar* d_max, Scalar* d_min, double* member_loss) override;
+  void ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads, const Scalar* decays,
+                           Scalar coef, const double* member_loss, double* decay_terms, double* loss) override;
+  void ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                              bool accumulate, double* sums) override;
+
  private:
   CudaBackend() = default;
   // Keep the first failure; true when `ok`.
