@@ -388,7 +388,35 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   EXPECT_EQ(ra, rb);
   EXPECT_EQ(checked.counters().uploads, Pendulum().max_episode_steps());
   EXPECT_EQ(checked.counters().downloads, Pendulum().max_episode_steps());
-  // Every saved array (SAC from its host mirror) bit for bit.
+  if (GetParam() != Algorithm::kSac) {
+    // A step with a model round: the SAC step's transfers as above, the
+    // ensemble's round (the normaliser's mean and std; per epoch one upload per
+    // minibatch and per holdout batch and one download; the final ranking's
+    // holdout batches and one download; the last loss and the parameters),
+    // phase 2's (the parameters pushed, the re-ranking) and the rollouts' (one
+    // upload and one download per chunk of SAC's batch per rollout step).
+    for (int i = 0; i < 400; ++i) {
+      checked.reset_counters();
+      ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
+      ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
+      if (!pb.model_round || (GetParam() == Algorithm::kUsbpo && !pb.model.phase_two)) continue;
+      const EnsembleTrainReport& mle = pb.model.mle;
+      const int train_batches = (mle.train_size + config.model.batch - 1) / config.model.batch;
+      const int holdout_batches = (mle.holdout_size + config.model.batch - 1) / config.model.batch;
+      const int chunks = (config.rollout_batch + config.sac.batch - 1) / config.sac.batch;
+      const int rollout_steps = pb.model.rollouts.length;
+      const int phase_two = pb.model.phase_two ? 1 : 0;
+      EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step + 2 +
+                                                mle.epochs * (train_batches + holdout_batches) + holdout_batches +
+                                                phase_two * (1 + holdout_batches) + chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().downloads, 2 + mle.epochs + 3 + phase_two + chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().synchronizations, 0);
+      EXPECT_TRUE(same_bits(&pa.model, &pb.model, sizeof(ModelRoundReport)));
+      break;
+    }
+    ASSERT_TRUE(pb.model_round) << "no model round in 400 steps";
+  }
+  // Every saved array (SAC and the ensemble from their host mirrors) bit for bit.
   StateBytes a, b;
   ASSERT_TRUE(cpu.trainer.save_state(a).is_ok());
   ASSERT_TRUE(dev.trainer.save_state(b).is_ok());
