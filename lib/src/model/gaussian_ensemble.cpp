@@ -279,6 +279,11 @@ Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets,
   return static_cast<Scalar>(loss);
 }
 
+void GaussianEnsemble::mle_step(const Scalar* inputs, const Scalar* targets, int batch) {
+  enqueue_batch_loss(inputs, targets, batch, true);
+  backend_->adam(device_params_, grads_, adam_m_, adam_v_, param_count_, adam_.config(), nullptr, 0, adam_step_);
+}
+
 void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse) {
   const int members = config_.members;
   const int out = output_dim();
@@ -385,8 +390,7 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
                    raw_staging_ + static_cast<std::size_t>(b) * (in + out) * n);
       });
       upload_batch(members * n);
-      enqueue_batch_loss(batch_inputs_, batch_targets_, n, true);
-      backend_->adam(device_params_, grads_, adam_m_, adam_v_, param_count_, adam_.config(), nullptr, 0, adam_step_);
+      mle_step(batch_inputs_, batch_targets_, n);
       ++r.gradient_steps;
     }
     ++r.epochs;

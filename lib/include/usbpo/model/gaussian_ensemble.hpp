@@ -148,6 +148,10 @@ class GaussianEnsemble {
   // d loss / d params into gradients() (device) when with_gradients; one
   // download (the loss).
   Scalar batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
+  // One MLE gradient step as train() takes it: batch_loss with gradients,
+  // then Adam, on a minibatch already in device memory; no transfer (the
+  // loss stays on the device). For timing the device's step.
+  void mle_step(const Scalar* inputs, const Scalar* targets, int batch);
 
   // Mean squared error of the mean prediction, per member, on count
   // transitions (device parameters; one upload per batch, one download).
