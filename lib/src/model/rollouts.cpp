@@ -87,7 +87,14 @@ Status Rollouts::run(int count, int length, Sac& sac, GaussianEnsemble& model, c
     s.length = t + 1;
   }
   s.mean_reward = s.transitions > 0 ? static_cast<Scalar>(reward_sum / s.transitions) : 0.0f;
-  if (stats) *stats = s;
+  if (stats) {
+    // Field by field: a copy of the whole struct would carry s's padding (stack
+    // bytes) into the trainer's progress, which checkpoints save as bytes.
+    stats->length = s.length;
+    stats->transitions = s.transitions;
+    stats->terminated = s.terminated;
+    stats->mean_reward = s.mean_reward;
+  }
   return Status::ok();
 }
 
