@@ -395,6 +395,7 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
     // holdout batches and one download; the last loss and the parameters),
     // phase 2's (the parameters pushed, the re-ranking) and the rollouts' (one
     // upload and one download per chunk of SAC's batch per rollout step).
+    // (Phase 2's details are below.)
     for (int i = 0; i < 400; ++i) {
       checked.reset_counters();
       ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
@@ -405,11 +406,18 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
       const int holdout_batches = (mle.holdout_size + config.model.batch - 1) / config.model.batch;
       const int chunks = (config.rollout_batch + config.sac.batch - 1) / config.sac.batch;
       const int rollout_steps = pb.model.rollouts.length;
+      // Phase 2: each objective uploads its columns and draws (2) and a
+      // validation downloads its J (1): the first validation, then per step
+      // the training objective and a validation; the parameters pulled at
+      // the end; the re-ranking's holdout batches and download.
       const int phase_two = pb.model.phase_two ? 1 : 0;
+      const int w2_steps = pb.model.w2.steps;
       EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step + 2 +
                                                 mle.epochs * (train_batches + holdout_batches) + holdout_batches +
-                                                phase_two * (1 + holdout_batches) + chunks * rollout_steps);
-      EXPECT_EQ(checked.counters().downloads, 2 + mle.epochs + 3 + phase_two + chunks * rollout_steps);
+                                                phase_two * (2 + 4 * w2_steps + holdout_batches) +
+                                                chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().downloads,
+                2 + mle.epochs + 3 + phase_two * (1 + w2_steps + 1 + 1) + chunks * rollout_steps);
       EXPECT_EQ(checked.counters().synchronizations, 0);
       // Field by field (the report has padding): phase 1's report, phase 2's J, the rollouts.
       EXPECT_TRUE(same_bits(&pa.model.mle, &pb.model.mle, sizeof(EnsembleTrainReport)));

@@ -226,5 +226,51 @@ void CheckedCpuBackend::ensemble_squared_error(const MlpWorkspace& ws, int membe
   inner_.ensemble_squared_error(ws, members, targets, out, n, accumulate, sums);
 }
 
+void CheckedCpuBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                          Scalar* out) {
+  expect_device("normalise_columns", {raw, mean, std, out});
+  Open open(*this, true);
+  inner_.normalise_columns(raw, dim, n, mean, std, out);
+}
+
+void CheckedCpuBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv,
+                                      const Scalar* min_lv, int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  expect_device("w2_m1_moments", {ws.output(0), k1, max_lv, min_lv, p_mu, p_sd});
+  Open open(*this, true);
+  inner_.w2_m1_moments(ws, k1, max_lv, min_lv, out, n, p_mu, p_sd);
+}
+
+void CheckedCpuBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv,
+                                      const Scalar* min_lv, int out, int n, bool with_gradients, Scalar* lv,
+                                      Scalar* sd, Scalar* d_mu, Scalar* d_sd) {
+  expect_device("w2_m2_moments", {ws.output(0), max_lv, min_lv, lv, sd, d_mu, d_sd});
+  Open open(*this, true);
+  inner_.w2_m2_moments(ws, members, max_lv, min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+}
+
+void CheckedCpuBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                                 const int* k2, int members, int out, int n, Scalar eps, bool use_shift,
+                                 bool use_bias, bool with_gradients, Scalar* d_mu, Scalar* d_sd,
+                                 double* sample_shift, double* sample_bias, double* terms) {
+  expect_device("w2_terms", {ws.output(0), p_mu, p_sd, sd, k2, d_mu, d_sd, sample_shift, sample_bias, terms});
+  Open open(*this, true);
+  inner_.w2_terms(ws, p_mu, p_sd, sd, k2, members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd,
+                  sample_shift, sample_bias, terms);
+}
+
+void CheckedCpuBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                    const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                                    Scalar* d_min) {
+  expect_device("w2_backward", {ws.output(0), ws.output_grad(0), max_lv, min_lv, sd, d_mu, d_sd, d_max, d_min});
+  Open open(*this, true);
+  inner_.w2_backward(ws, members, max_lv, min_lv, sd, out, n, d_mu, d_sd, d_max, d_min);
+}
+
+void CheckedCpuBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  expect_device("all_finite", {x, flag});
+  Open open(*this, true);
+  inner_.all_finite(x, n, flag);
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

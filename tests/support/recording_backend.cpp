@@ -192,5 +192,47 @@ void RecordingBackend::ensemble_squared_error(const MlpWorkspace& ws, int member
   issue([=](Backend& b) { b.ensemble_squared_error(*workspace, members, targets, out, n, accumulate, sums); });
 }
 
+void RecordingBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                         Scalar* out) {
+  issue([=](Backend& b) { b.normalise_columns(raw, dim, n, mean, std, out); });
+}
+
+void RecordingBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv,
+                                     const Scalar* min_lv, int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.w2_m1_moments(*workspace, k1, max_lv, min_lv, out, n, p_mu, p_sd); });
+}
+
+void RecordingBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                     int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                                     Scalar* d_sd) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.w2_m2_moments(*workspace, members, max_lv, min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+  });
+}
+
+void RecordingBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                                const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                                bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift,
+                                double* sample_bias, double* terms) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.w2_terms(*workspace, p_mu, p_sd, sd, k2, members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd,
+               sample_shift, sample_bias, terms);
+  });
+}
+
+void RecordingBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                   const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                                   Scalar* d_min) {
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.w2_backward(*workspace, members, max_lv, min_lv, sd, out, n, d_mu, d_sd, d_max, d_min); });
+}
+
+void RecordingBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  issue([=](Backend& b) { b.all_finite(x, n, flag); });
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

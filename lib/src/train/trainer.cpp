@@ -141,7 +141,9 @@ Status Trainer::measure(const TrainerConfig& config, const Env& env, std::size_t
     total = size_sum(total, config.backend ? GaussianEnsemble::host_bytes_needed(probe.config_.model,
                                                                                  config.backend->device_is_host())
                                            : GaussianEnsemble::bytes_needed(probe.config_.model));
-    total = size_sum(total, W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model));
+    total = size_sum(total, config.backend ? W2FineTune::host_bytes_needed(probe.config_.w2, probe.config_.model,
+                                                                           config.backend->device_is_host())
+                                           : W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model));
   }
   if (total == SIZE_MAX) {
     return Status::error(StatusCode::kInvalidArgument,
@@ -185,8 +187,12 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   eval_rng_ = rng_.split();
   if (config.backend) {
     // One device block for SAC and the ensemble's phase 1.
+    // (Phase 2's device state sits in the host arena where device memory is host memory.)
     const std::size_t model_device =
-        uses_model(config_.algorithm) ? GaussianEnsemble::device_bytes_needed(config_.model) : 0;
+        uses_model(config_.algorithm)
+            ? size_sum(GaussianEnsemble::device_bytes_needed(config_.model),
+                       config.backend->device_is_host() ? 0 : W2FineTune::device_bytes_needed(config_.w2, config_.model))
+            : 0;
     USBPO_RETURN_IF_ERROR(
         config.backend->reserve_device(size_sum(Sac::device_bytes_needed(config_.sac), model_device)));
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, *config.backend, arena, init_rng));
@@ -259,10 +265,8 @@ Status Trainer::model_round() {
       *out = W2Batch{w2_obs_, w2_act_, nullptr, nullptr, batch};
       return Status::ok();
     };
-    // Phase 2 runs on the host on the ensemble's parameter mirror (current
-    // after train), then the fine-tuned parameters go back to the device.
+    // Phase 2 fine-tunes the ensemble's device parameters (and pulls them into its host mirror).
     USBPO_RETURN_IF_ERROR(w2_.run(model_, sample_batch, validation, rng_, &report.w2));
-    model_.push_params();
     // Re-rank the fine-tuned members on the same holdout split (USB-PO's code).
     report.phase_two_holdout_mse = model_.rank_elites(real, holdout, holdout_size);
     report.phase_two = true;

@@ -405,6 +405,52 @@ void CudaBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, co
   launched("ensemble_squared_error");
 }
 
+void CudaBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                    Scalar* out) {
+  kernels::normalise_columns(stream_, raw, dim, n, mean, std, out);
+  launched("normalise_columns");
+}
+
+void CudaBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv,
+                                int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  // (Phase 2 has at least two members.)
+  kernels::w2_m1_moments(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), 2), k1, max_lv,
+                         min_lv, out, n, p_mu, p_sd);
+  launched("w2_m1_moments");
+}
+
+void CudaBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                                Scalar* d_sd) {
+  kernels::w2_m2_moments(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), members, max_lv,
+                         min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+  launched("w2_m2_moments");
+}
+
+void CudaBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                           const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                           bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift,
+                           double* sample_bias, double* terms) {
+  kernels::w2_terms(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), p_mu, p_sd, sd, k2,
+                    members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd, sample_shift, sample_bias,
+                    terms);
+  launched("w2_terms");
+}
+
+void CudaBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                              const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                              Scalar* d_min) {
+  kernels::w2_backward(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), ws.output_grad(0),
+                       member_stride(ws.output_grad(0), ws.output_grad(1), members), members, max_lv, min_lv, sd,
+                       out, n, d_mu, d_sd, d_max, d_min);
+  launched("w2_backward");
+}
+
+void CudaBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  kernels::all_finite(stream_, x, n, flag);
+  launched("all_finite");
+}
+
 Status make_cuda_backend(const CudaBackendOptions& options, std::unique_ptr<Backend>* out) {
   std::unique_ptr<CudaBackend> backend;
   USBPO_RETURN_IF_ERROR(CudaBackend::create(options, &backend));

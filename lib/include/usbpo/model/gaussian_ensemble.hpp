@@ -118,6 +118,13 @@ class GaussianEnsemble {
   void pull_state();
   void push_state();
   void push_params();
+  // Downloads the parameters into the mirror (after phase 2 changed them on the device).
+  void pull_params();
+  // The device's parameters (same layout as params()) and normaliser mean and
+  // std, for ops of other components on the same backend (phase 2).
+  Scalar* device_params() { return device_params_; }
+  const Scalar* device_normalizer_mean() const { return norm_mean_; }
+  const Scalar* device_normalizer_std() const { return norm_std_; }
 
   // One MBPO training round on transitions data[slots[i]], i < count: refit the
   // normaliser on the training split, bootstrap per member, train until the
@@ -207,8 +214,6 @@ class GaussianEnsemble {
   void upload_batch(int columns);
   // batch_loss without downloading the loss (left in device memory).
   void enqueue_batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
-  // Downloads the parameters into the mirror.
-  void pull_params();
   // Soft clamp of the raw log-variance rows of an output block (2 out_dim x n).
   void clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const;
 

@@ -179,6 +179,40 @@ class Backend {
   virtual void ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
                                       bool accumulate, double* sums) = 0;
 
+  // ---- USB-PO phase 2 (W2 fine-tuning) -----------------------------------------
+  // out (dim x n) = (raw - mean) / std, column by column.
+  virtual void normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                 Scalar* out) = 0;
+  // M1's Gaussian per sample: column i of ws's output of member k1[i] (2 out x
+  // n per member) gives p_mu (out x n) = its mean rows and p_sd = exp(lv / 2)
+  // with lv soft-clamped between max_lv and min_lv.
+  virtual void w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv,
+                             int out, int n, Scalar* p_mu, Scalar* p_sd) = 0;
+  // M2's Gaussians: lv, sd (members x out x n) of every member's output; with
+  // gradients d_mu and d_sd (alike) zeroed.
+  virtual void w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                             int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                             Scalar* d_sd) = 0;
+  // The per-sample W2 loop of USB-PO's objective (model/w2_fine_tune.cpp):
+  // sample_shift[i] = W2(M1^k1, M2^k2[i]) (use_shift), sample_bias[i] = mean
+  // over b != k2[i] of W2(M2^k2, M2^b) (use_bias), FP64; with gradients their
+  // derivatives (weights 1 / n and 1 / (n (members - 1))) added into d_mu,
+  // d_sd (each sample into its own columns); terms[0], terms[1] = the means of
+  // sample_shift and sample_bias (summed in sample order).
+  virtual void w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                        const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                        bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift, double* sample_bias,
+                        double* terms) = 0;
+  // Through sd = exp(lv / 2) and the soft clamp: ws's output gradients from
+  // d_mu and d_sd, and d_max, d_min (out) overwritten with the bounds'
+  // gradients added in member, sample and dimension order (d_mu and d_sd are
+  // used as scratch).
+  virtual void w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                           const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                           Scalar* d_min) = 0;
+  // *flag = 1 when all n values are finite, else 0.
+  virtual void all_finite(const Scalar* x, std::size_t n, double* flag) = 0;
+
  protected:
   BackendCounters counters_;
 };

@@ -142,5 +142,50 @@ USBPO_HD float gaussian_nll_term(float mu, float raw, float y, float max_lv, flo
   return (err * err * inv_var + lv) * scale;
 }
 
+// FP64 softplus and sigmoid (USB-PO's phase 2 backward pass).
+USBPO_HD double softplus_d(double x) { return std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+USBPO_HD double sigmoid_d(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// One value of phase 2's backward pass through sd = exp(lv / 2) and the soft
+// clamp (FP64): from dJ/dsd, sets *d_raw and the bound shares *d_max_share,
+// *d_min_share (s1 = sigmoid(max - raw), s2 = sigmoid(v) as in soft_clamp_logvar).
+USBPO_HD void w2_clamp_backward(float raw, float max_lv, float min_lv, float d_sd, float sd, float* d_raw,
+                                float* d_max_share, float* d_min_share) {
+  const double u = static_cast<double>(max_lv) - raw;
+  const double v = max_lv - softplus_d(u) - min_lv;
+  const double s1 = sigmoid_d(u), s2 = sigmoid_d(v);
+  const double d_lv = d_sd * 0.5 * sd;
+  *d_raw = static_cast<float>(d_lv * s1 * s2);
+  *d_max_share = static_cast<float>(d_lv * s2 * (1.0 - s1));
+  *d_min_share = static_cast<float>(d_lv * (1.0 - s2));
+}
+
+// 2-Wasserstein distance between diagonal Gaussians (d each), FP64:
+// sqrt(||mu_p - mu_q||^2 + ||sd_p - sd_q||^2 + eps); with weight != 0 adds
+// weight dW2/d(.) into the non-null gradients (ops::w2_diag_gaussian).
+USBPO_HD double w2_diag_gaussian(const float* mu_p, const float* sd_p, const float* mu_q, const float* sd_q, int d,
+                                 float eps, float weight, float* d_mu_p, float* d_sd_p, float* d_mu_q,
+                                 float* d_sd_q) {
+  double squared = eps;
+  for (int k = 0; k < d; ++k) {
+    const double dm = static_cast<double>(mu_p[k]) - mu_q[k];
+    const double ds = static_cast<double>(sd_p[k]) - sd_q[k];
+    squared += dm * dm + ds * ds;
+  }
+  const double w2 = std::sqrt(squared);
+  if (weight != 0) {
+    const double scale = weight / w2;
+    for (int k = 0; k < d; ++k) {
+      const float gm = static_cast<float>(scale * (static_cast<double>(mu_p[k]) - mu_q[k]));
+      const float gs = static_cast<float>(scale * (static_cast<double>(sd_p[k]) - sd_q[k]));
+      if (d_mu_p) d_mu_p[k] += gm;
+      if (d_mu_q) d_mu_q[k] -= gm;
+      if (d_sd_p) d_sd_p[k] += gs;
+      if (d_sd_q) d_sd_q[k] -= gs;
+    }
+  }
+  return w2;
+}
+
 }  // namespace element
 }  // namespace usbpo
