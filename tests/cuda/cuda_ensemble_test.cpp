@@ -1,5 +1,7 @@
-// The dynamics ensemble's MLE ops on the CUDA backend against the CPU backend
-// (elementwise 1e-6 relative, sums 1e-5), and one ensemble MLE step (7 members
+// The dynamics ensemble's MLE ops and USB-PO's phase 2 ops on the CUDA backend
+// against the CPU backend (elementwise 1e-6 relative where the op is one
+// expression per element, 1e-5 through exp and the soft clamp, sums 1e-5
+// relative norm), and one ensemble MLE step (7 members
 // of 4 x 200, batch 256) in lockstep with the CPU: max |delta theta| <= 1e-5.
 // Skipped, visibly, without a CUDA device.
 #include <algorithm>
@@ -116,6 +118,92 @@ TEST_F(CudaEnsembleOps, NllRegulariseAndSquaredError) {
                                 std::vector<float>(cpu_grads.begin(), cpu_grads.begin() + mlp)));
   EXPECT_TRUE(norm_close(std::vector<float>(grads.begin() + mlp, grads.end()),
                          std::vector<float>(cpu_grads.begin() + mlp, cpu_grads.end())));
+}
+
+TEST_F(CudaEnsembleOps, PhaseTwoOps) {
+  Rng rng(6);
+  const int obs = 4, act = 2, n = 90, in = obs + act, out = obs + 1;
+  const MlpShape shape = ensemble_shape(obs, act);
+  const int members = shape.members;
+  EnsembleMlp net;
+  ASSERT_TRUE(net.configure(shape).is_ok());
+  const std::size_t mlp = net.total_params();
+  std::vector<float> params(mlp + 2 * out);
+  net.init_params(params.data(), MlpInit::kTruncatedNormal, rng);
+  for (int d = 0; d < out; ++d) params[mlp + d] = 0.5f, params[mlp + out + d] = -2.0f - d;
+  const std::vector<float> raw = random_values(rng, static_cast<std::size_t>(in) * n);
+  std::vector<float> mean = random_values(rng, in), std = random_values(rng, in);
+  for (float& x : std) x = 0.5f + std::fabs(x);
+  std::vector<int> k1(n), k2(n);
+  for (int i = 0; i < n; ++i) k1[i] = i % members, k2[i] = (i / 2) % members;
+  const std::size_t block = static_cast<std::size_t>(members) * out * n;
+
+  // CPU.
+  CpuBackend cpu;
+  std::vector<unsigned char> memory(MlpWorkspace::bytes_needed(net, n, false, false));
+  Arena arena(memory.data(), memory.size());
+  MlpWorkspace cpu_ws;
+  ASSERT_TRUE(cpu_ws.place(net, n, false, arena).is_ok());
+  std::vector<float> x(in * n), p_mu(out * n), p_sd(out * n), lv(block), sd(block), d_mu(block), d_sd(block);
+  std::vector<float> bounds(2 * out);
+  std::vector<double> shift(n), bias(n), terms(2), flag(1);
+  cpu.normalise_columns(raw.data(), in, n, mean.data(), std.data(), x.data());
+  cpu.mlp_forward(net, params.data(), x.data(), 0, n, cpu_ws, 0, members);
+  cpu.w2_m1_moments(cpu_ws, k1.data(), params.data() + mlp, params.data() + mlp + out, out, n, p_mu.data(),
+                    p_sd.data());
+  cpu.w2_m2_moments(cpu_ws, members, params.data() + mlp, params.data() + mlp + out, out, n, true, lv.data(),
+                    sd.data(), d_mu.data(), d_sd.data());
+  cpu.w2_terms(cpu_ws, p_mu.data(), p_sd.data(), sd.data(), k2.data(), members, out, n, 1e-8f, true, true, true,
+               d_mu.data(), d_sd.data(), shift.data(), bias.data(), terms.data());
+  const std::vector<float> cpu_d_mu = d_mu, cpu_d_sd = d_sd;
+  cpu.w2_backward(cpu_ws, members, params.data() + mlp, params.data() + mlp + out, sd.data(), out, n, d_mu.data(),
+                  d_sd.data(), bounds.data(), bounds.data() + out);
+  cpu.all_finite(params.data(), params.size(), flag.data());
+
+  // GPU.
+  MlpWorkspace gpu_ws;
+  ASSERT_TRUE(gpu_ws.place(net, n, false, gpu_->device_arena()).is_ok());
+  const float* g_params = to_device(params);
+  float* g_x = device_buffer<float>(x.size());
+  float* g_p_mu = device_buffer<float>(p_mu.size());
+  float* g_p_sd = device_buffer<float>(p_sd.size());
+  float* g_lv = device_buffer<float>(block);
+  float* g_sd = device_buffer<float>(block);
+  float* g_d_mu = device_buffer<float>(block);
+  float* g_d_sd = device_buffer<float>(block);
+  float* g_bounds = device_buffer<float>(2 * out);
+  double* g_shift = device_buffer<double>(n);
+  double* g_bias = device_buffer<double>(n);
+  double* g_terms = device_buffer<double>(2);
+  double* g_flag = device_buffer<double>(1);
+  gpu_->normalise_columns(to_device(raw), in, n, to_device(mean), to_device(std), g_x);
+  EXPECT_TRUE(elementwise_close(to_host(g_x, x.size()), x));
+  gpu_->upload(g_x, x.data(), x.size() * sizeof(float));  // the network pass on the CPU's inputs
+  gpu_->mlp_forward(net, g_params, g_x, 0, n, gpu_ws, 0, members);
+  gpu_->w2_m1_moments(gpu_ws, to_device(k1), g_params + mlp, g_params + mlp + out, out, n, g_p_mu, g_p_sd);
+  EXPECT_TRUE(elementwise_close(to_host(g_p_mu, p_mu.size()), p_mu, 1e-5));
+  EXPECT_TRUE(elementwise_close(to_host(g_p_sd, p_sd.size()), p_sd, 1e-5));
+  gpu_->w2_m2_moments(gpu_ws, members, g_params + mlp, g_params + mlp + out, out, n, true, g_lv, g_sd, g_d_mu,
+                      g_d_sd);
+  EXPECT_TRUE(elementwise_close(to_host(g_sd, block), sd, 1e-5));
+  gpu_->w2_terms(gpu_ws, g_p_mu, g_p_sd, g_sd, to_device(k2), members, out, n, 1e-8f, true, true, true, g_d_mu,
+                 g_d_sd, g_shift, g_bias, g_terms);
+  EXPECT_TRUE(norm_close(to_host(g_d_mu, block), cpu_d_mu));
+  EXPECT_TRUE(norm_close(to_host(g_d_sd, block), cpu_d_sd));
+  const std::vector<double> gpu_terms = to_host(g_terms, 2);
+  EXPECT_TRUE(scalar_close(gpu_terms[0], terms[0]));
+  EXPECT_TRUE(scalar_close(gpu_terms[1], terms[1]));
+  gpu_->w2_backward(gpu_ws, members, g_params + mlp, g_params + mlp + out, g_sd, out, n, g_d_mu, g_d_sd, g_bounds,
+                    g_bounds + out);
+  for (int b = 0; b < members; ++b) {
+    EXPECT_TRUE(norm_close(to_host(gpu_ws.output_grad(b), 2 * out * n),
+                           std::vector<float>(cpu_ws.output_grad(b), cpu_ws.output_grad(b) + 2 * out * n)))
+        << "member " << b;
+  }
+  EXPECT_TRUE(norm_close(to_host(g_bounds, 2 * out), bounds));
+  gpu_->all_finite(g_params, params.size(), g_flag);
+  EXPECT_EQ(to_host(g_flag, 1)[0], flag[0]);
+  EXPECT_EQ(flag[0], 1.0);
 }
 
 TEST(CudaEnsembleLockstep, OneMleStepWithin1e5) {
