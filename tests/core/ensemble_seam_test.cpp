@@ -11,6 +11,7 @@
 
 #include "checked_cpu_backend.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
+#include "usbpo/model/w2_fine_tune.hpp"
 #include "usbpo/nn/element_math.hpp"
 #include "usbpo/nn/ops.hpp"
 
@@ -215,6 +216,67 @@ TEST(EnsembleSeam, ElementBodiesMatchTheVectorisedNllKernel) {
     EXPECT_NEAR(e_min[d], d_min[d], 1e-5 * (1 + std::fabs(e_min[d])));
   }
   EXPECT_GT(loss, 0.0);
+}
+
+TEST(EnsembleSeam, PhaseTwoOnTheCheckedBackendEqualsTheCpuBitForBitWithExactTransfers) {
+  EnsembleConfig c = seam_config();
+  W2FineTuneConfig w;
+  w.batch = 40;
+  w.max_steps = 6;
+  w.patience = 2;
+  CheckedCpuBackend checked;
+  ASSERT_TRUE(checked
+                  .reserve_device(GaussianEnsemble::device_bytes_needed(c) + W2FineTune::device_bytes_needed(w, c))
+                  .is_ok());
+  std::vector<unsigned char> cpu_memory(GaussianEnsemble::bytes_needed(c) + W2FineTune::bytes_needed(w, c));
+  std::vector<unsigned char> dev_memory(GaussianEnsemble::host_bytes_needed(c, false) +
+                                        W2FineTune::host_bytes_needed(w, c, false));
+  Arena cpu_arena(cpu_memory.data(), cpu_memory.size()), dev_arena(dev_memory.data(), dev_memory.size());
+  GaussianEnsemble cpu, dev;
+  W2FineTune cpu_w2, dev_w2;
+  Rng ia(3), ib(3);
+  ASSERT_TRUE(cpu.init(c, cpu_arena, ia).is_ok());
+  ASSERT_TRUE(dev.init(c, checked, dev_arena, ib).is_ok());
+  ASSERT_TRUE(cpu_w2.init(w, cpu, cpu_arena).is_ok());
+  ASSERT_TRUE(dev_w2.init(w, dev, dev_arena).is_ok());
+  // M1, then an MLE round makes M2.
+  cpu_w2.backup(cpu);
+  dev_w2.backup(dev);
+  const Data data(200, 4);
+  Rng ra(1), rb(1);
+  ASSERT_TRUE(cpu.train(data.view(), data.slots.data(), 200, ra, nullptr).is_ok());
+  ASSERT_TRUE(dev.train(data.view(), data.slots.data(), 200, rb, nullptr).is_ok());
+  const Data batches(w.batch * 8, 5);
+  std::vector<int> k1(w.batch), k2(w.batch);
+  cpu_w2.draw_members(w.batch, ra, k1.data(), k2.data());
+  rb = ra;
+  const W2Batch validation{data.obs.data(), data.act.data(), k1.data(), k2.data(), w.batch};
+  int next_a = 0, next_b = 0;
+  auto sampler = [&](int* next) {
+    return [&batches, &w, next](W2Batch* out) {
+      const std::size_t first = static_cast<std::size_t>(*next % 8) * w.batch;
+      *next += 1;
+      *out = W2Batch{batches.obs.data() + 3 * first, batches.act.data() + 2 * first, nullptr, nullptr, w.batch};
+      return Status::ok();
+    };
+  };
+  W2Report a, b;
+  checked.reset_counters();
+  ASSERT_TRUE(cpu_w2.run(cpu, sampler(&next_a), validation, ra, &a).is_ok());
+  ASSERT_TRUE(dev_w2.run(dev, sampler(&next_b), validation, rb, &b).is_ok());
+  ASSERT_GE(a.steps, 1);
+  EXPECT_TRUE(same_bits(&a, &b, sizeof(W2Report)));
+  EXPECT_TRUE(same_bits(cpu.params(), dev.params(), cpu.param_count() * sizeof(Scalar)));
+  // Each objective uploads its columns and draws; each validation downloads
+  // J; the parameters are pulled at the end.
+  EXPECT_EQ(checked.counters().uploads, 2 + 4 * b.steps);
+  EXPECT_EQ(checked.counters().downloads, 1 + b.steps + 1);
+  EXPECT_EQ(checked.counters().synchronizations, 0);
+  // Phase 2's Adam and M1 through the host mirror.
+  dev_w2.pull_state();
+  EXPECT_EQ(cpu_w2.optimizer().steps(), dev_w2.optimizer().steps());
+  EXPECT_TRUE(same_bits(cpu_w2.optimizer().first_moment(), dev_w2.optimizer().first_moment(),
+                        cpu_w2.optimizer().size() * sizeof(Scalar)));
 }
 
 TEST(EnsembleSeam, W2ElementBodyMatchesTheCpuKernel) {

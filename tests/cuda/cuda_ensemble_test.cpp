@@ -11,6 +11,7 @@
 
 #include "gpu_test_support.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
+#include "usbpo/model/w2_fine_tune.hpp"
 #include "usbpo/nn/cpu_backend.hpp"
 
 namespace usbpo::cuda::testing {
@@ -253,6 +254,76 @@ TEST(CudaEnsembleLockstep, OneMleStepWithin1e5) {
   std::printf("ensemble MLE step: max |delta theta| = %.3g\n", worst);
   EXPECT_LE(worst, 1e-5);
   EXPECT_TRUE(scalar_close(b.last_train_loss, a.last_train_loss, 1e-5));
+}
+
+TEST(CudaPhaseTwoLockstep, OneFineTuneStepWithin1e5) {
+  std::string reason;
+  if (!shared_backend(&reason)) {
+    std::printf("SKIPPED: %s\n", reason.c_str());
+    GTEST_SKIP() << reason;
+  }
+  // Hopper's ensemble and phase 2 (batch 256), one fine-tuning step from the
+  // same M1 and batches on the CPU and the GPU.
+  EnsembleConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.max_samples = 320;
+  W2FineTuneConfig w;
+  w.batch = 256;
+  w.max_steps = 1;
+  std::unique_ptr<CudaBackend> backend;
+  CudaBackendOptions options;
+  options.min_free_bytes = 0;
+  ASSERT_TRUE(CudaBackend::create(options, &backend).is_ok());
+  ASSERT_TRUE(backend
+                  ->reserve_device(GaussianEnsemble::device_bytes_needed(c) + W2FineTune::device_bytes_needed(w, c))
+                  .is_ok());
+  std::vector<unsigned char> cpu_memory(GaussianEnsemble::bytes_needed(c) + W2FineTune::bytes_needed(w, c));
+  std::vector<unsigned char> gpu_memory(GaussianEnsemble::host_bytes_needed(c, false) +
+                                        W2FineTune::host_bytes_needed(w, c, false));
+  Arena cpu_arena(cpu_memory.data(), cpu_memory.size()), gpu_arena(gpu_memory.data(), gpu_memory.size());
+  GaussianEnsemble cpu, gpu;
+  W2FineTune cpu_w2, gpu_w2;
+  Rng init_cpu(3), init_gpu(3);
+  ASSERT_TRUE(cpu.init(c, cpu_arena, init_cpu).is_ok());
+  ASSERT_TRUE(gpu.init(c, *backend, gpu_arena, init_gpu).is_ok());
+  ASSERT_TRUE(cpu_w2.init(w, cpu, cpu_arena).is_ok());
+  ASSERT_TRUE(gpu_w2.init(w, gpu, gpu_arena).is_ok());
+  cpu_w2.backup(cpu);
+  gpu_w2.backup(gpu);
+  // Make M2 differ from M1 so both terms have gradients.
+  for (GaussianEnsemble* m : {&cpu, &gpu}) {
+    for (std::size_t i = 0; i < m->network().total_params(); i += 5) m->params()[i] *= 1.05f;
+    m->push_params();
+  }
+  Rng data(8);
+  const int n = 256;
+  const std::vector<float> obs = random_values(data, 11 * n), act = random_values(data, 3 * n);
+  const std::vector<float> val_obs = random_values(data, 11 * n), val_act = random_values(data, 3 * n);
+  std::vector<int> k1(n), k2(n);
+  Rng draws(9);
+  cpu_w2.draw_members(n, draws, k1.data(), k2.data());
+  const W2Batch validation{val_obs.data(), val_act.data(), k1.data(), k2.data(), n};
+  auto sample = [&](W2Batch* out) {
+    *out = W2Batch{obs.data(), act.data(), nullptr, nullptr, n};
+    return Status::ok();
+  };
+  Rng ra(10), rb(10);
+  W2Report a, b;
+  ASSERT_TRUE(cpu_w2.run(cpu, sample, validation, ra, &a).is_ok());
+  ASSERT_TRUE(gpu_w2.run(gpu, sample, validation, rb, &b).is_ok());
+  ASSERT_TRUE(backend->error().is_ok()) << backend->error().message();
+  EXPECT_TRUE(scalar_close(b.j_before, a.j_before, 1e-5));
+  ASSERT_EQ(a.steps, 1);
+  ASSERT_EQ(b.steps, 1);
+  // Both kept the same parameters (the step, or M2 as it was).
+  ASSERT_EQ(a.best_step, b.best_step);
+  double worst = 0;
+  for (std::size_t i = 0; i < cpu.param_count(); ++i) {
+    worst = std::max(worst, std::fabs(static_cast<double>(cpu.params()[i]) - gpu.params()[i]));
+  }
+  std::printf("phase 2 step: max |delta theta| = %.3g (step kept: %d)\n", worst, a.best_step);
+  EXPECT_LE(worst, 1e-5);
 }
 
 }  // namespace
