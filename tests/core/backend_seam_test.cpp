@@ -438,7 +438,8 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerOnBackends, ::testing::Values(Algorithm::kSac, Algorithm::kMbpo, Algorithm::kUsbpo),
+INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerOnBackends,
+                         ::testing::Values(Algorithm::kSac, Algorithm::kMbpo, Algorithm::kUsbpo),
                          [](const ::testing::TestParamInfo<Algorithm>& info) {
                            return std::string(algorithm_name(info.param));
                          });

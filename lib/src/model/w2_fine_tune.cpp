@@ -196,11 +196,10 @@ void W2FineTune::enqueue_objective(GaussianEnsemble& model, const W2Batch& batch
   const std::size_t mlp = net.total_params();
   // The batch's [obs; act] columns and member draws, staged and uploaded.
   for (int i = 0; i < n; ++i) {
-    Scalar* col = raw_staging_ + static_cast<std::size_t>(i) * in_;
-    std::copy(batch.obs + static_cast<std::size_t>(i) * obs_dim_, batch.obs + static_cast<std::size_t>(i + 1) * obs_dim_,
-              col);
-    std::copy(batch.act + static_cast<std::size_t>(i) * act_dim_, batch.act + static_cast<std::size_t>(i + 1) * act_dim_,
-              col + obs_dim_);
+    const std::size_t column = static_cast<std::size_t>(i);
+    Scalar* col = raw_staging_ + column * in_;
+    std::copy(batch.obs + column * obs_dim_, batch.obs + (column + 1) * obs_dim_, col);
+    std::copy(batch.act + column * act_dim_, batch.act + (column + 1) * act_dim_, col + obs_dim_);
   }
   const std::size_t size = static_cast<std::size_t>(config_.batch);
   std::copy(batch.k1, batch.k1 + n, draw_staging_);

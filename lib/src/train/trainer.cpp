@@ -188,11 +188,10 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   if (config.backend) {
     // One device block for SAC and the ensemble's phase 1.
     // (Phase 2's device state sits in the host arena where device memory is host memory.)
+    const std::size_t w2_device =
+        config.backend->device_is_host() ? 0 : W2FineTune::device_bytes_needed(config_.w2, config_.model);
     const std::size_t model_device =
-        uses_model(config_.algorithm)
-            ? size_sum(GaussianEnsemble::device_bytes_needed(config_.model),
-                       config.backend->device_is_host() ? 0 : W2FineTune::device_bytes_needed(config_.w2, config_.model))
-            : 0;
+        uses_model(config_.algorithm) ? size_sum(GaussianEnsemble::device_bytes_needed(config_.model), w2_device) : 0;
     USBPO_RETURN_IF_ERROR(
         config.backend->reserve_device(size_sum(Sac::device_bytes_needed(config_.sac), model_device)));
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, *config.backend, arena, init_rng));

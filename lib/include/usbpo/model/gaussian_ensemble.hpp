@@ -15,9 +15,10 @@
 // minibatch (all members) and each holdout batch is gathered on the host and
 // uploaded as one block; the per-member holdout errors are downloaded once per
 // epoch, the parameters and the last loss once per round. The host holds a
-// mirror of the parameters (current after train(); sample(), predict_member()
-// and phase 2 use it) and of Adam's state (after pull_state(), for
-// checkpoints). On the CPU backend device memory is host memory: mirror and
+// mirror of the parameters (current after train() and phase 2; sample() and
+// predict_member() use it: rollouts stay on the host) and of Adam's state
+// (after pull_state(), for checkpoints). Phase 2 (W2FineTune) works on the
+// device parameters directly. On the CPU backend device memory is host memory: mirror and
 // device buffers are then the same memory and the transfers are no-ops.
 #pragma once
 
@@ -114,11 +115,11 @@ class GaussianEnsemble {
   // Host mirror <-> device: pull_state downloads parameters, Adam's moments and
   // step (before saving a checkpoint); push_state uploads them and the
   // normaliser (after loading one); push_params uploads the parameters only
-  // (after the host changed them: phase 2). No-ops where device memory is host memory.
+  // (after the host changed the mirror). No-ops where device memory is host memory.
   void pull_state();
   void push_state();
   void push_params();
-  // Downloads the parameters into the mirror (after phase 2 changed them on the device).
+  // Downloads the parameters into the mirror (phase 2 does after changing them on the device).
   void pull_params();
   // The device's parameters (same layout as params()) and normaliser mean and
   // std, for ops of other components on the same backend (phase 2).
