@@ -7,6 +7,7 @@
 
 #include "timing.hpp"
 #include "usbpo/base/rng.hpp"
+#include "usbpo/model/gaussian_ensemble.hpp"
 #include "usbpo/nn/adam.hpp"
 #include "usbpo/nn/ensemble_mlp.hpp"
 #include "usbpo/train/pendulum.hpp"
@@ -150,6 +151,50 @@ double pendulum_seconds(Backend* backend, int steps, double* final_return, bool*
   return elapsed;
 }
 
+// MBPO's Hopper ensemble MLE step (7 members 4x200 swish, batch 256 each:
+// forward, Gaussian NLL with the bound gradients, backward, decay, Adam) on
+// backend, or on the internal CPU backend when null; the minibatch is already
+// on the device (the trainer adds one upload per step). NAN when it does not fit.
+double ensemble_mle_step_us(Backend* backend, double seconds) {
+  EnsembleConfig c;
+  c.obs_dim = 11;
+  c.act_dim = 3;
+  c.max_samples = 1000;
+  const int in = 14, out = 12, members = 7, batch = 256;
+  Rng rng(0);
+  std::vector<unsigned char> memory(backend ? GaussianEnsemble::host_bytes_needed(c, backend->device_is_host())
+                                            : GaussianEnsemble::bytes_needed(c));
+  Arena host(memory.data(), memory.size());
+  GaussianEnsemble model;
+  std::vector<Scalar> inputs(static_cast<std::size_t>(in) * batch * members);
+  std::vector<Scalar> targets(static_cast<std::size_t>(out) * batch * members);
+  for (auto& x : inputs) x = rng.normal();
+  for (auto& y : targets) y = 0.1f * rng.normal();
+  if (!backend) {
+    if (!model.init(c, host, rng).is_ok()) return NAN;
+    return time_calls([&] { model.mle_step(inputs.data(), targets.data(), batch); }, seconds).median_us;
+  }
+  Arena& device = backend->device_arena();
+  const std::size_t mark = device.mark();
+  Scalar* d_inputs = device.allocate<Scalar>(inputs.size());
+  Scalar* d_targets = device.allocate<Scalar>(targets.size());
+  if (!d_inputs || !d_targets || !model.init(c, *backend, host, rng).is_ok()) {
+    device.release(mark);
+    return NAN;
+  }
+  backend->upload(d_inputs, inputs.data(), inputs.size() * sizeof(Scalar));
+  backend->upload(d_targets, targets.data(), targets.size() * sizeof(Scalar));
+  const double us = time_calls(
+                        [&] {
+                          model.mle_step(d_inputs, d_targets, batch);
+                          backend->synchronize();
+                        },
+                        seconds)
+                        .median_us;
+  device.release(mark);
+  return us;
+}
+
 }  // namespace
 
 int bench_device(Backend& backend, Backend& trainer_backend, const char* device_name, bool quick) {
@@ -182,6 +227,13 @@ int bench_device(Backend& backend, Backend& trainer_backend, const char* device_
     const double cpu = cpu_step_us(s, net, rng, seconds);
     const double gpu = device_step_us(s, net, backend, rng, seconds);
     std::printf("| %s | %.4g us | %.4g us | %.1fx | %s |\n", s.name, cpu, gpu, cpu / gpu, s.note);
+  }
+  {
+    const double cpu = ensemble_mle_step_us(nullptr, seconds);
+    const double gpu = ensemble_mle_step_us(&backend, seconds);
+    std::printf("| ensemble_mle_step | %.4g us | %.4g us | %.1fx | 7 members 4x200 swish, batch 256 each: forward, "
+                "NLL, backward, decay, Adam (minibatch on the device) |\n",
+                cpu, gpu, cpu / gpu);
   }
   const int pendulum_steps = quick ? 2000 : 10000;
   double cpu_return = NAN, gpu_return = NAN;

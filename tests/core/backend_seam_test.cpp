@@ -388,7 +388,49 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   EXPECT_EQ(ra, rb);
   EXPECT_EQ(checked.counters().uploads, Pendulum().max_episode_steps());
   EXPECT_EQ(checked.counters().downloads, Pendulum().max_episode_steps());
-  // Every saved array (SAC from its host mirror) bit for bit.
+  if (GetParam() != Algorithm::kSac) {
+    // A step with a model round: the SAC step's transfers as above, the
+    // ensemble's round (the normaliser's mean and std; per epoch one upload per
+    // minibatch and per holdout batch and one download; the final ranking's
+    // holdout batches and one download; the last loss and the parameters),
+    // phase 2's (the parameters pushed, the re-ranking) and the rollouts' (one
+    // upload and one download per chunk of SAC's batch per rollout step).
+    // (Phase 2's details are below.)
+    for (int i = 0; i < 400; ++i) {
+      checked.reset_counters();
+      ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
+      ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
+      if (!pb.model_round || (GetParam() == Algorithm::kUsbpo && !pb.model.phase_two)) continue;
+      const EnsembleTrainReport& mle = pb.model.mle;
+      const int train_batches = (mle.train_size + config.model.batch - 1) / config.model.batch;
+      const int holdout_batches = (mle.holdout_size + config.model.batch - 1) / config.model.batch;
+      const int chunks = (config.rollout_batch + config.sac.batch - 1) / config.sac.batch;
+      const int rollout_steps = pb.model.rollouts.length;
+      // Phase 2: each objective uploads its columns and draws (2) and a
+      // validation downloads its J (1): the first validation, then per step
+      // the training objective and a validation; the parameters pulled at
+      // the end; the re-ranking's holdout batches and download.
+      const int phase_two = pb.model.phase_two ? 1 : 0;
+      const int w2_steps = pb.model.w2.steps;
+      EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step + 2 +
+                                                mle.epochs * (train_batches + holdout_batches) + holdout_batches +
+                                                phase_two * (2 + 4 * w2_steps + holdout_batches) +
+                                                chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().downloads,
+                2 + mle.epochs + 3 + phase_two * (1 + w2_steps + 1 + 1) + chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().synchronizations, 0);
+      // Field by field (the report has padding): phase 1's report, phase 2's J, the rollouts.
+      EXPECT_TRUE(same_bits(&pa.model.mle, &pb.model.mle, sizeof(EnsembleTrainReport)));
+      EXPECT_EQ(pa.model.phase_two, pb.model.phase_two);
+      EXPECT_EQ(pa.model.w2.j_after, pb.model.w2.j_after);
+      EXPECT_EQ(pa.model.phase_two_holdout_mse, pb.model.phase_two_holdout_mse);
+      EXPECT_EQ(pa.model.rollouts.mean_reward, pb.model.rollouts.mean_reward);
+      EXPECT_EQ(pa.model.model_store_size, pb.model.model_store_size);
+      break;
+    }
+    ASSERT_TRUE(pb.model_round) << "no model round in 400 steps";
+  }
+  // Every saved array (SAC and the ensemble from their host mirrors) bit for bit.
   StateBytes a, b;
   ASSERT_TRUE(cpu.trainer.save_state(a).is_ok());
   ASSERT_TRUE(dev.trainer.save_state(b).is_ok());
@@ -396,7 +438,8 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerOnBackends, ::testing::Values(Algorithm::kSac, Algorithm::kMbpo),
+INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerOnBackends,
+                         ::testing::Values(Algorithm::kSac, Algorithm::kMbpo, Algorithm::kUsbpo),
                          [](const ::testing::TestParamInfo<Algorithm>& info) {
                            return std::string(algorithm_name(info.param));
                          });

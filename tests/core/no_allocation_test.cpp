@@ -148,6 +148,41 @@ TEST(NoAllocation, EnsembleTrainingRound) {
   EXPECT_EQ(allocations, 0);
 }
 
+TEST(NoAllocation, EnsembleTrainingRoundOnTheCheckedBackend) {
+  EnsembleConfig c;
+  c.obs_dim = 3;
+  c.act_dim = 1;
+  c.hidden_width = 32;
+  c.max_samples = 1000;
+  c.max_epochs = 2;
+  testing_support::CheckedCpuBackend checked;
+  ASSERT_TRUE(checked.reserve_device(GaussianEnsemble::device_bytes_needed(c)).is_ok());
+  std::vector<unsigned char> memory(GaussianEnsemble::host_bytes_needed(c, false));
+  Arena arena(memory.data(), memory.size());
+  GaussianEnsemble model;
+  Rng rng(2);
+  ASSERT_TRUE(model.init(c, checked, arena, rng).is_ok());
+  const int n = 1000;
+  std::vector<Scalar> obs(3 * n), act(n), next(3 * n), reward(n), out_obs(3 * n), out_reward(n);
+  std::vector<int> slots(n);
+  for (int i = 0; i < n; ++i) slots[i] = i;
+  for (auto& x : obs) x = rng.normal();
+  for (auto& x : act) x = rng.uniform(-1, 1);
+  for (auto& x : next) x = rng.normal();
+  for (auto& x : reward) x = rng.normal();
+  TransitionView view{obs.data(), act.data(), reward.data(), next.data()};
+  std::int64_t allocations = 0;
+  {
+    NoAllocationScope scope;
+    if (!model.train(view, slots.data(), n, rng, nullptr).is_ok()) FAIL();
+    model.pull_state();
+    model.push_state();
+    if (!model.sample(obs.data(), act.data(), n, rng, out_obs.data(), out_reward.data()).is_ok()) FAIL();
+    allocations = scope.allocations();
+  }
+  EXPECT_EQ(allocations, 0);
+}
+
 TEST(NoAllocation, LargeGemmsStayOnTheStack) {
   // Humanoid-sized ensemble (4 x 400) at a rollout chunk of 4096 columns.
   EnsembleConfig c;

@@ -192,5 +192,85 @@ void CheckedCpuBackend::sum(const Scalar* q, int n, double* sum) {
   inner_.sum(q, n, sum);
 }
 
+void CheckedCpuBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                         const Scalar* std, Scalar* inputs, Scalar* targets) {
+  expect_device("transition_batch", {raw, mean, std, inputs, targets});
+  Open open(*this, true);
+  inner_.transition_batch(raw, obs_dim, act_dim, n, mean, std, inputs, targets);
+}
+
+void CheckedCpuBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                                     const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                                     Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                                     double* member_loss) {
+  expect_device("ensemble_nll", {ws.output(0), ws.output_grad(0), targets, max_lv, min_lv, scratch, d_max, d_min,
+                                 member_loss});
+  Open open(*this, true);
+  inner_.ensemble_nll(net, ws, members, targets, max_lv, min_lv, n, with_gradients, scratch, scratch_stride, d_max,
+                      d_min, member_loss);
+}
+
+void CheckedCpuBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                            const Scalar* decays, Scalar coef, const double* member_loss,
+                                            double* decay_terms, double* loss) {
+  // decays: host configuration values, read by value.
+  expect_device("ensemble_regularise", {params, grads, member_loss, decay_terms, loss});
+  Open open(*this, true);
+  inner_.ensemble_regularise(net, params, grads, decays, coef, member_loss, decay_terms, loss);
+}
+
+void CheckedCpuBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out,
+                                               int n, bool accumulate, double* sums) {
+  expect_device("ensemble_squared_error", {ws.output(0), targets, sums});
+  Open open(*this, true);
+  inner_.ensemble_squared_error(ws, members, targets, out, n, accumulate, sums);
+}
+
+void CheckedCpuBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                          Scalar* out) {
+  expect_device("normalise_columns", {raw, mean, std, out});
+  Open open(*this, true);
+  inner_.normalise_columns(raw, dim, n, mean, std, out);
+}
+
+void CheckedCpuBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv,
+                                      const Scalar* min_lv, int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  expect_device("w2_m1_moments", {ws.output(0), k1, max_lv, min_lv, p_mu, p_sd});
+  Open open(*this, true);
+  inner_.w2_m1_moments(ws, k1, max_lv, min_lv, out, n, p_mu, p_sd);
+}
+
+void CheckedCpuBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv,
+                                      const Scalar* min_lv, int out, int n, bool with_gradients, Scalar* lv,
+                                      Scalar* sd, Scalar* d_mu, Scalar* d_sd) {
+  expect_device("w2_m2_moments", {ws.output(0), max_lv, min_lv, lv, sd, d_mu, d_sd});
+  Open open(*this, true);
+  inner_.w2_m2_moments(ws, members, max_lv, min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+}
+
+void CheckedCpuBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                                 const int* k2, int members, int out, int n, Scalar eps, bool use_shift,
+                                 bool use_bias, bool with_gradients, Scalar* d_mu, Scalar* d_sd,
+                                 double* sample_shift, double* sample_bias, double* terms) {
+  expect_device("w2_terms", {ws.output(0), p_mu, p_sd, sd, k2, d_mu, d_sd, sample_shift, sample_bias, terms});
+  Open open(*this, true);
+  inner_.w2_terms(ws, p_mu, p_sd, sd, k2, members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd,
+                  sample_shift, sample_bias, terms);
+}
+
+void CheckedCpuBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                    const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                                    Scalar* d_min) {
+  expect_device("w2_backward", {ws.output(0), ws.output_grad(0), max_lv, min_lv, sd, d_mu, d_sd, d_max, d_min});
+  Open open(*this, true);
+  inner_.w2_backward(ws, members, max_lv, min_lv, sd, out, n, d_mu, d_sd, d_max, d_min);
+}
+
+void CheckedCpuBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  expect_device("all_finite", {x, flag});
+  Open open(*this, true);
+  inner_.all_finite(x, n, flag);
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

@@ -61,6 +61,27 @@ class CheckedCpuBackend final : public Backend {
   void sac_alpha_grad(const double* sum_log_pi, int n, Scalar target_entropy, const Scalar* log_alpha, Scalar* grad,
                       double* loss) override;
   void sum(const Scalar* q, int n, double* sum) override;
+  void transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean, const Scalar* std,
+                        Scalar* inputs, Scalar* targets) override;
+  void ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                    const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients, Scalar* scratch,
+                    std::size_t scratch_stride, Scalar* d_max, Scalar* d_min, double* member_loss) override;
+  void ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads, const Scalar* decays,
+                           Scalar coef, const double* member_loss, double* decay_terms, double* loss) override;
+  void ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                              bool accumulate, double* sums) override;
+  void normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                         Scalar* out) override;
+  void w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv, int out,
+                     int n, Scalar* p_mu, Scalar* p_sd) override;
+  void w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv, int out, int n,
+                     bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu, Scalar* d_sd) override;
+  void w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd, const int* k2,
+                int members, int out, int n, Scalar eps, bool use_shift, bool use_bias, bool with_gradients,
+                Scalar* d_mu, Scalar* d_sd, double* sample_shift, double* sample_bias, double* terms) override;
+  void w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv, const Scalar* sd,
+                   int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max, Scalar* d_min) override;
+  void all_finite(const Scalar* x, std::size_t n, double* flag) override;
 
   // True when p lies inside the device block.
   bool on_device(const void* p) const;

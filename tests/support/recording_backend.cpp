@@ -160,5 +160,79 @@ void RecordingBackend::sum(const Scalar* q, int n, double* total) {
   issue([=](Backend& b) { b.sum(q, n, total); });
 }
 
+void RecordingBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                        const Scalar* std, Scalar* inputs, Scalar* targets) {
+  issue([=](Backend& b) { b.transition_batch(raw, obs_dim, act_dim, n, mean, std, inputs, targets); });
+}
+
+void RecordingBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                                    const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                                    Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                                    double* member_loss) {
+  const EnsembleMlp* network = &net;
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.ensemble_nll(*network, *workspace, members, targets, max_lv, min_lv, n, with_gradients, scratch, scratch_stride,
+                   d_max, d_min, member_loss);
+  });
+}
+
+void RecordingBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                           const Scalar* decays, Scalar coef, const double* member_loss,
+                                           double* decay_terms, double* loss) {
+  const EnsembleMlp* network = &net;
+  issue([=](Backend& b) {
+    b.ensemble_regularise(*network, params, grads, decays, coef, member_loss, decay_terms, loss);
+  });
+}
+
+void RecordingBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out,
+                                              int n, bool accumulate, double* sums) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.ensemble_squared_error(*workspace, members, targets, out, n, accumulate, sums); });
+}
+
+void RecordingBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                         Scalar* out) {
+  issue([=](Backend& b) { b.normalise_columns(raw, dim, n, mean, std, out); });
+}
+
+void RecordingBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv,
+                                     const Scalar* min_lv, int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.w2_m1_moments(*workspace, k1, max_lv, min_lv, out, n, p_mu, p_sd); });
+}
+
+void RecordingBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                     int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                                     Scalar* d_sd) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.w2_m2_moments(*workspace, members, max_lv, min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+  });
+}
+
+void RecordingBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                                const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                                bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift,
+                                double* sample_bias, double* terms) {
+  const MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) {
+    b.w2_terms(*workspace, p_mu, p_sd, sd, k2, members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd,
+               sample_shift, sample_bias, terms);
+  });
+}
+
+void RecordingBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                   const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                                   Scalar* d_min) {
+  MlpWorkspace* workspace = &ws;
+  issue([=](Backend& b) { b.w2_backward(*workspace, members, max_lv, min_lv, sd, out, n, d_mu, d_sd, d_max, d_min); });
+}
+
+void RecordingBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  issue([=](Backend& b) { b.all_finite(x, n, flag); });
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

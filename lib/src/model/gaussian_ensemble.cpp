@@ -44,8 +44,9 @@ Status GaussianEnsemble::validate(const EnsembleConfig& c) const {
   return Status::ok();
 }
 
-Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
+Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& host, Arena& device, bool device_is_host) {
   config_ = c;
+  device_is_host_ = device_is_host;
   MlpShape shape;
   shape.members = c.members;
   shape.input_dim = c.obs_dim + c.act_dim;
@@ -56,41 +57,72 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& arena) {
   USBPO_RETURN_IF_ERROR(net_.configure(shape));
   const int in = input_dim();
   const int out = output_dim();
-  const std::size_t start = arena.used();
+  const std::size_t host_start = host.used(), device_start = device.used();
+  const std::size_t members = static_cast<std::size_t>(c.members);
+  const std::size_t raw_floats = size_product(in + out, c.batch, members);
   param_count_ = size_sum(net_.total_params(), 2 * static_cast<std::size_t>(out));
-  params_ = arena.allocate<Scalar>(param_count_);
-  grads_ = arena.allocate<Scalar>(param_count_);
-  best_params_ = arena.allocate<Scalar>(net_.total_params());
   AdamConfig adam;
   adam.learning_rate = c.learning_rate;
-  USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, arena));
-  USBPO_RETURN_IF_ERROR(normalizer_.place(in, arena));
-  const std::size_t before_ws = arena.used();
-  USBPO_RETURN_IF_ERROR(train_ws_.place(net_, c.batch, false, arena));
-  USBPO_RETURN_IF_ERROR(predict_ws_.place(net_, c.predict_chunk, false, arena, true));
-  const std::size_t members = static_cast<std::size_t>(c.members);
-  batch_inputs_ = arena.allocate<Scalar>(size_product(in, c.batch, members));
-  batch_targets_ = arena.allocate<Scalar>(size_product(out, c.batch, members));
+  // Device: parameters, gradients, snapshots, Adam, normaliser, workspace, batches, losses.
+  device_params_ = device.allocate<Scalar>(param_count_);
+  grads_ = device.allocate<Scalar>(param_count_);
+  best_params_ = device.allocate<Scalar>(net_.total_params());
+  const std::size_t before_ws = device.used();
+  USBPO_RETURN_IF_ERROR(train_ws_.place(net_, c.batch, false, device));
+  raw_batch_ = device.allocate<Scalar>(raw_floats);
+  batch_inputs_ = device.allocate<Scalar>(size_product(in, c.batch, members));
+  batch_targets_ = device.allocate<Scalar>(size_product(out, c.batch, members));
   // Each member's loss terms start 64-byte aligned, as member 0's (same arithmetic).
   const std::size_t align = Arena::kAlignment / sizeof(Scalar);
   const std::size_t loss_terms = size_product(5, out, c.batch);
   loss_scratch_stride_ = size_product(size_sum(loss_terms, align - 1) / align, align);
-  loss_scratch_ = arena.allocate<Scalar>(size_product(loss_scratch_stride_, members));
-  chunk_inputs_ = arena.allocate<Scalar>(size_product(in, c.predict_chunk));
-  chunk_logvar_ = arena.allocate<Scalar>(size_product(out, c.predict_chunk));
-  chunk_noise_ = arena.allocate<Scalar>(size_product(out, c.predict_chunk));
-  chunk_index_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
-  chosen_ = arena.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
-  order_ = arena.allocate<int>(static_cast<std::size_t>(c.max_samples));
-  bootstrap_ = arena.allocate<int>(size_product(c.max_samples, members));
-  holdout_mse_ = arena.allocate<Scalar>(members);
-  best_mse_ = arena.allocate<Scalar>(members);
-  elites_ = arena.allocate<int>(static_cast<std::size_t>(c.elites));
-  workspace_bytes_ = arena.used() - before_ws;
-  if (arena.exhausted()) {
+  loss_scratch_ = device.allocate<Scalar>(size_product(loss_scratch_stride_, members));
+  member_loss_ = device.allocate<double>(members);
+  decay_terms_ = device.allocate<double>(size_product(members, net_.num_layers()));
+  loss_ = device.allocate<double>(1);
+  error_sums_ = device.allocate<double>(members);
+  std::size_t workspace = device.used() - before_ws;
+  // Host mirror and staging, unless device memory is host memory.
+  if (device_is_host) {
+    params_ = device_params_;
+    USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, device));
+    USBPO_RETURN_IF_ERROR(normalizer_.place(in, device));
+    adam_step_ = adam_.step_counter();
+    raw_staging_ = raw_batch_;
+    host_error_sums_ = error_sums_;
+  } else {
+    params_ = host.allocate<Scalar>(param_count_);
+    USBPO_RETURN_IF_ERROR(adam_.place(param_count_, adam, host));
+    USBPO_RETURN_IF_ERROR(normalizer_.place(in, host));
+    adam_step_ = device.allocate<std::int64_t>(1);
+    raw_staging_ = host.allocate<Scalar>(raw_floats);
+    host_error_sums_ = host.allocate<double>(members);
+  }
+  adam_m_ = device_is_host ? adam_.first_moment() : device.allocate<Scalar>(param_count_);
+  adam_v_ = device_is_host ? adam_.second_moment() : device.allocate<Scalar>(param_count_);
+  norm_mean_ = device_is_host ? normalizer_.mean() : device.allocate<Scalar>(static_cast<std::size_t>(in));
+  norm_std_ = device_is_host ? normalizer_.std() : device.allocate<Scalar>(static_cast<std::size_t>(in));
+  // Host: rollout prediction (sample, predict_member), the round's slots, ranking.
+  const std::size_t before_host_ws = host.used();
+  USBPO_RETURN_IF_ERROR(predict_ws_.place(net_, c.predict_chunk, false, host, true));
+  chunk_inputs_ = host.allocate<Scalar>(size_product(in, c.predict_chunk));
+  chunk_logvar_ = host.allocate<Scalar>(size_product(out, c.predict_chunk));
+  chunk_noise_ = host.allocate<Scalar>(size_product(out, c.predict_chunk));
+  chunk_index_ = host.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
+  chosen_ = host.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
+  order_ = host.allocate<int>(static_cast<std::size_t>(c.max_samples));
+  bootstrap_ = host.allocate<int>(size_product(c.max_samples, members));
+  holdout_mse_ = host.allocate<Scalar>(members);
+  best_mse_ = host.allocate<Scalar>(members);
+  elites_ = host.allocate<int>(static_cast<std::size_t>(c.elites));
+  workspace += host.used() - before_host_ws;
+  workspace_bytes_ = workspace;
+  if (host.exhausted() || device.exhausted()) {
     return Status::error(StatusCode::kOutOfMemory,
-                         "arena too small for the Gaussian ensemble: needs %zu bytes, has %zu from offset %zu",
-                         bytes_needed(c), arena.capacity() - start, start);
+                         "arena too small for the Gaussian ensemble: needs %zu device bytes and %zu host bytes "
+                         "besides, has %zu and %zu from offsets %zu and %zu",
+                         device_bytes_needed(c), host_bytes_needed(c, device_is_host),
+                         device.capacity() - device_start, host.capacity() - host_start, device_start, host_start);
   }
   return Status::ok();
 }
@@ -99,15 +131,31 @@ std::size_t GaussianEnsemble::bytes_needed(const EnsembleConfig& config) {
   GaussianEnsemble probe;
   if (!probe.validate(config).is_ok()) return 0;
   Arena measure;
-  if (!probe.place(config, measure).is_ok() || measure.overflowed()) return 0;
+  if (!probe.place(config, measure, measure, true).is_ok() || measure.overflowed()) return 0;
   return measure.used();
+}
+
+std::size_t GaussianEnsemble::device_bytes_needed(const EnsembleConfig& config) {
+  GaussianEnsemble probe;
+  if (!probe.validate(config).is_ok()) return 0;
+  Arena host, device;
+  if (!probe.place(config, host, device, false).is_ok() || device.overflowed()) return 0;
+  return device.used();
+}
+
+std::size_t GaussianEnsemble::host_bytes_needed(const EnsembleConfig& config, bool device_is_host) {
+  GaussianEnsemble probe;
+  if (!probe.validate(config).is_ok()) return 0;
+  Arena host, device;
+  if (!probe.place(config, host, device, device_is_host).is_ok() || host.overflowed()) return 0;
+  return host.used();
 }
 
 Status GaussianEnsemble::check_config(const EnsembleConfig& config) {
   GaussianEnsemble probe;
   USBPO_RETURN_IF_ERROR(probe.validate(config));
   Arena measure;
-  USBPO_RETURN_IF_ERROR(probe.place(config, measure));
+  USBPO_RETURN_IF_ERROR(probe.place(config, measure, measure, false));
   if (measure.overflowed()) {
     return Status::error(StatusCode::kInvalidArgument,
                          "the ensemble (%d members, %d hidden layers of %d, batch %d, %d samples) needs more than "
@@ -118,44 +166,85 @@ Status GaussianEnsemble::check_config(const EnsembleConfig& config) {
 }
 
 Status GaussianEnsemble::init(const EnsembleConfig& config, Arena& arena, Rng& rng) {
-  USBPO_RETURN_IF_ERROR(validate(config));
   if (arena.measuring()) {
     return Status::error(StatusCode::kInvalidArgument, "GaussianEnsemble::init needs an arena with memory");
   }
-  USBPO_RETURN_IF_ERROR(place(config, arena));
+  own_backend_.set_host_arena(&arena);
+  return init(config, own_backend_, arena, rng);
+}
+
+Status GaussianEnsemble::init(const EnsembleConfig& config, Backend& backend, Arena& host_arena, Rng& rng) {
+  USBPO_RETURN_IF_ERROR(validate(config));
+  if (host_arena.measuring()) {
+    return Status::error(StatusCode::kInvalidArgument, "GaussianEnsemble::init needs an arena with memory");
+  }
+  if (backend.device_arena().measuring()) {
+    return Status::error(StatusCode::kFailedPrecondition,
+                         "GaussianEnsemble::init: the %s backend has no device memory reserved (%zu bytes needed)",
+                         backend.name(), device_bytes_needed(config));
+  }
+  backend_ = &backend;
+  USBPO_RETURN_IF_ERROR(place(config, host_arena, backend.device_arena(), backend.device_is_host()));
+  // The initial state is made in the host mirror (Adam and the normaliser
+  // start zeroed and as the identity) and pushed to the device.
   net_.init_params(params_, MlpInit::kTruncatedNormal, rng);
   std::fill(max_logvar(), max_logvar() + output_dim(), config.max_logvar_init);
   std::fill(min_logvar(), min_logvar() + output_dim(), config.min_logvar_init);
-  std::fill(grads_, grads_ + param_count_, 0.0f);
-  std::copy(params_, params_ + net_.total_params(), best_params_);
+  push_state();
+  backend_->fill(grads_, 0.0f, param_count_);
+  backend_->copy(best_params_, device_params_, net_.total_params() * sizeof(Scalar));
   for (int b = 0; b < config.members; ++b) holdout_mse_[b] = best_mse_[b] = 0;
   for (int e = 0; e < config.elites; ++e) elites_[e] = e;
   holdout_size_ = 0;
   return Status::ok();
 }
 
-void GaussianEnsemble::gather_batch(const TransitionView& data, const int* slots, int batch, Scalar* inputs,
-                                    Scalar* targets) const {
-  const int obs_dim = config_.obs_dim;
-  const int act_dim = config_.act_dim;
-  const int in = input_dim();
-  const int out = output_dim();
-  const Scalar* mean = normalizer_.mean();
-  const Scalar* std = normalizer_.std();
+void GaussianEnsemble::pull_params() {
+  if (!device_is_host_) backend_->download(params_, device_params_, param_count_ * sizeof(Scalar));
+}
+
+void GaussianEnsemble::pull_state() {
+  if (device_is_host_) return;
+  pull_params();
+  backend_->download(adam_.first_moment(), adam_m_, param_count_ * sizeof(Scalar));
+  backend_->download(adam_.second_moment(), adam_v_, param_count_ * sizeof(Scalar));
+  backend_->download(adam_.step_counter(), adam_step_, sizeof(std::int64_t));
+}
+
+void GaussianEnsemble::push_params() {
+  if (!device_is_host_) backend_->upload(device_params_, params_, param_count_ * sizeof(Scalar));
+}
+
+void GaussianEnsemble::push_state() {
+  if (device_is_host_) return;
+  push_params();
+  backend_->upload(adam_m_, adam_.first_moment(), param_count_ * sizeof(Scalar));
+  backend_->upload(adam_v_, adam_.second_moment(), param_count_ * sizeof(Scalar));
+  backend_->upload(adam_step_, adam_.step_counter(), sizeof(std::int64_t));
+  const std::size_t bytes = static_cast<std::size_t>(input_dim()) * sizeof(Scalar);
+  backend_->upload(norm_mean_, normalizer_.mean(), bytes);
+  backend_->upload(norm_std_, normalizer_.std(), bytes);
+}
+
+void GaussianEnsemble::gather_raw(const TransitionView& data, const int* slots, int batch, Scalar* raw) const {
+  const std::size_t obs_dim = static_cast<std::size_t>(config_.obs_dim);
+  const std::size_t act_dim = static_cast<std::size_t>(config_.act_dim);
+  const std::size_t width = 2 * obs_dim + act_dim + 1;
   for (int i = 0; i < batch; ++i) {
     const std::size_t slot = static_cast<std::size_t>(slots[i]);
-    const Scalar* o = data.obs + slot * obs_dim;
-    const Scalar* a = data.act + slot * act_dim;
-    Scalar* x = inputs + static_cast<std::size_t>(i) * in;
-    for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
-    for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
-    if (targets) {
-      const Scalar* o2 = data.next_obs + slot * obs_dim;
-      Scalar* y = targets + static_cast<std::size_t>(i) * out;
-      y[0] = data.reward[slot];
-      for (int d = 0; d < obs_dim; ++d) y[1 + d] = o2[d] - o[d];
-    }
+    Scalar* col = raw + static_cast<std::size_t>(i) * width;
+    std::copy(data.obs + slot * obs_dim, data.obs + (slot + 1) * obs_dim, col);
+    std::copy(data.act + slot * act_dim, data.act + (slot + 1) * act_dim, col + obs_dim);
+    col[obs_dim + act_dim] = data.reward[slot];
+    std::copy(data.next_obs + slot * obs_dim, data.next_obs + (slot + 1) * obs_dim, col + obs_dim + act_dim + 1);
   }
+}
+
+void GaussianEnsemble::upload_batch(int columns) {
+  const std::size_t width = static_cast<std::size_t>(input_dim() + output_dim());
+  backend_->upload(raw_batch_, raw_staging_, width * static_cast<std::size_t>(columns) * sizeof(Scalar));
+  backend_->transition_batch(raw_batch_, config_.obs_dim, config_.act_dim, columns, norm_mean_, norm_std_,
+                             batch_inputs_, batch_targets_);
 }
 
 void GaussianEnsemble::clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const {
@@ -163,87 +252,51 @@ void GaussianEnsemble::clamp_logvar(const Scalar* raw_output, int n, Scalar* log
   ops::soft_clamp_logvar(raw_output, max_lv, max_lv + output_dim(), output_dim(), n, logvar);
 }
 
-Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients) {
+void GaussianEnsemble::enqueue_batch_loss(const Scalar* inputs, const Scalar* targets, int batch,
+                                          bool with_gradients) {
   const int in = input_dim();
   const int out = output_dim();
   const int members = config_.members;
-  MlpOps::forward(runner_, net_, params_, inputs, static_cast<std::size_t>(in) * batch, batch, train_ws_, 0, members);
   const std::size_t mlp_params = net_.total_params();
-  const Scalar* max_lv = params_ + mlp_params;
-  const Scalar* min_lv = max_lv + out;
-  Scalar* d_max = grads_ + mlp_params;
-  Scalar* d_min = d_max + out;
-  if (with_gradients) std::fill(d_max, d_max + 2 * out, 0.0f);
-  const Scalar scale = 1.0f / (static_cast<Scalar>(batch) * out);
-  const std::size_t block = static_cast<std::size_t>(out) * batch;
-  // L_b = mean((mu - y)^2 e^-lv) + mean(lv) (MBPO's Gaussian NLL without constants),
-  // members side by side; their shares of the shared bounds' gradients are
-  // added afterwards, in member order.
-  double member_loss[64];
-  run_tasks(runner_, members, 20.0 * block * members, [&](int b) {
-    member_loss[b] = ops::gaussian_nll(train_ws_.output(b), targets + static_cast<std::size_t>(b) * block, max_lv,
-                                       min_lv, out, batch, scale, with_gradients ? train_ws_.output_grad(b) : nullptr,
-                                       nullptr, nullptr, loss_scratch_ + loss_scratch_stride_ * b);
-  });
+  backend_->mlp_forward(net_, device_params_, inputs, static_cast<std::size_t>(in) * batch, batch, train_ws_, 0,
+                        members);
+  // L_b = mean((mu - y)^2 e^-lv) + mean(lv) (MBPO's Gaussian NLL without
+  // constants), members side by side; the bounds' gradients in member order.
+  backend_->ensemble_nll(net_, train_ws_, members, targets, device_params_ + mlp_params,
+                         device_params_ + mlp_params + out, batch, with_gradients, loss_scratch_,
+                         loss_scratch_stride_, grads_ + mlp_params, grads_ + mlp_params + out, member_loss_);
+  if (with_gradients) backend_->mlp_backward(net_, device_params_, train_ws_, 0, members, grads_, false, false);
+  // Bound penalty coef (sum max_lv - sum min_lv) and per-layer weight decay
+  // decay_l / 2 ||W_l||^2 (no decay on biases).
+  backend_->ensemble_regularise(net_, device_params_, with_gradients ? grads_ : nullptr, config_.weight_decays,
+                                config_.logvar_bound_coef, member_loss_, decay_terms_, loss_);
+}
+
+Scalar GaussianEnsemble::batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients) {
+  enqueue_batch_loss(inputs, targets, batch, with_gradients);
   double loss = 0;
-  for (int b = 0; b < members; ++b) {
-    loss += member_loss[b];
-    if (with_gradients) {
-      ops::gaussian_nll_bound_grads(out, batch, loss_scratch_ + loss_scratch_stride_ * b, d_max, d_min);
-    }
-  }
-  if (with_gradients) {
-    MlpOps::backward(runner_, net_, params_, train_ws_, 0, members, grads_, false, false);
-  }
-  // Bound penalty: coef (sum max_lv - sum min_lv).
-  const Scalar coef = config_.logvar_bound_coef;
-  for (int d = 0; d < out; ++d) {
-    loss += coef * (static_cast<double>(max_lv[d]) - min_lv[d]);
-    if (with_gradients) {
-      d_max[d] += coef;
-      d_min[d] -= coef;
-    }
-  }
-  // Weight decay per layer: decay_l / 2 * ||W_l||^2 (no decay on biases), by
-  // member; the terms are summed in member and layer order.
-  const int layers = net_.num_layers();
-  double decay_loss[64 * EnsembleMlp::kMaxLayers];
-  run_tasks(runner_, members, 2.0 * static_cast<double>(mlp_params), [&](int b) {
-    const std::size_t block = net_.member_offset(b);
-    for (int l = 0; l < layers; ++l) {
-      const Scalar decay = config_.weight_decays[l];
-      const std::size_t n_w = static_cast<std::size_t>(net_.layer_out(l)) * net_.layer_in(l);
-      const std::size_t offset = block + net_.weight_offset(l);
-      decay_loss[b * layers + l] =
-          ops::l2_decay(params_ + offset, with_gradients ? grads_ + offset : nullptr, n_w, decay);
-    }
-  });
-  for (int i = 0; i < members * layers; ++i) loss += decay_loss[i];
+  backend_->download(&loss, loss_, sizeof(double));
   return static_cast<Scalar>(loss);
+}
+
+void GaussianEnsemble::mle_step(const Scalar* inputs, const Scalar* targets, int batch) {
+  enqueue_batch_loss(inputs, targets, batch, true);
+  backend_->adam(device_params_, grads_, adam_m_, adam_v_, param_count_, adam_.config(), nullptr, 0, adam_step_);
 }
 
 void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse) {
   const int members = config_.members;
   const int out = output_dim();
-  double sums[64] = {};
   for (int start = 0; start < count; start += config_.batch) {
     const int n = std::min(config_.batch, count - start);
-    gather_batch(data, slots + start, n, batch_inputs_, batch_targets_);
-    MlpOps::forward(runner_, net_, params_, batch_inputs_, 0, n, train_ws_, 0, members);
-    run_tasks(runner_, members, 2.0 * n * out * members, [&](int b) {
-      const Scalar* y_hat = train_ws_.output(b);
-      for (int i = 0; i < n; ++i) {
-        const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
-        const Scalar* target = batch_targets_ + static_cast<std::size_t>(i) * out;
-        for (int d = 0; d < out; ++d) {
-          const double err = static_cast<double>(col[d]) - target[d];
-          sums[b] += err * err;
-        }
-      }
-    });
+    gather_raw(data, slots + start, n, raw_staging_);
+    upload_batch(n);
+    backend_->mlp_forward(net_, device_params_, batch_inputs_, 0, n, train_ws_, 0, members);
+    backend_->ensemble_squared_error(train_ws_, members, batch_targets_, out, n, start > 0, error_sums_);
   }
+  if (count > 0) backend_->download(host_error_sums_, error_sums_, sizeof(double) * static_cast<std::size_t>(members));
   for (int b = 0; b < members; ++b) {
-    mse[b] = count > 0 ? static_cast<Scalar>(sums[b] / (static_cast<double>(count) * out)) : 0.0f;
+    mse[b] = count > 0 ? static_cast<Scalar>(host_error_sums_[b] / (static_cast<double>(count) * out)) : 0.0f;
   }
 }
 
@@ -307,6 +360,10 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
     std[d] = std::sqrt(sq / n_train);
   }
   normalizer_.set_moments(mean, std);
+  if (!device_is_host_) {
+    backend_->upload(norm_mean_, normalizer_.mean(), static_cast<std::size_t>(in) * sizeof(Scalar));
+    backend_->upload(norm_std_, normalizer_.std(), static_cast<std::size_t>(in) * sizeof(Scalar));
+  }
 
   // Bootstrap resample per member, drawn once per round.
   for (int b = 0; b < members; ++b) {
@@ -315,7 +372,8 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
   }
   // The first epoch always improves on "no snapshot yet".
   for (int b = 0; b < members; ++b) best_mse_[b] = std::numeric_limits<Scalar>::infinity();
-  std::copy(params_, params_ + net_.total_params(), best_params_);
+  const std::size_t mlp_bytes = net_.total_params() * sizeof(Scalar);
+  backend_->copy(best_params_, device_params_, mlp_bytes);
 
   EnsembleTrainReport r;
   r.train_size = n_train;
@@ -326,13 +384,13 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
     for (int b = 0; b < members; ++b) shuffle(bootstrap_ + static_cast<std::size_t>(b) * n_train, n_train, rng);
     for (int start = 0; start < n_train; start += config_.batch) {
       const int n = std::min(config_.batch, n_train - start);
-      run_tasks(runner_, members, 4.0 * n * (in + out) * members, [&](int b) {
-        gather_batch(data, bootstrap_ + static_cast<std::size_t>(b) * n_train + start, n,
-                     batch_inputs_ + static_cast<std::size_t>(b) * in * n,
-                     batch_targets_ + static_cast<std::size_t>(b) * out * n);
+      // All members' raw columns gathered here, one upload, normalised on the device.
+      run_tasks(runner_, members, 2.0 * n * (in + out) * members, [&](int b) {
+        gather_raw(data, bootstrap_ + static_cast<std::size_t>(b) * n_train + start, n,
+                   raw_staging_ + static_cast<std::size_t>(b) * (in + out) * n);
       });
-      r.last_train_loss = batch_loss(batch_inputs_, batch_targets_, n, true);
-      adam_.step(params_, grads_);
+      upload_batch(members * n);
+      mle_step(batch_inputs_, batch_targets_, n);
       ++r.gradient_steps;
     }
     ++r.epochs;
@@ -344,7 +402,7 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
       if (first || (best - holdout_mse_[b]) / best > config_.improvement_threshold) {
         best_mse_[b] = holdout_mse_[b];
         const std::size_t offset = net_.member_offset(b);
-        std::copy(params_ + offset, params_ + offset + net_.member_params(), best_params_ + offset);
+        backend_->copy(best_params_ + offset, device_params_ + offset, net_.member_params() * sizeof(Scalar));
         updated = true;
       }
     }
@@ -353,8 +411,14 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
     if (epochs_since_update > config_.patience) break;
   }
   // Restore each member's best snapshot, then rank by holdout MSE.
-  std::copy(best_params_, best_params_ + net_.total_params(), params_);
+  backend_->copy(device_params_, best_params_, mlp_bytes);
   r.mean_holdout_mse = rank_elites(data, holdout_slots, holdout);
+  if (r.gradient_steps > 0) {
+    double last_loss = 0;
+    backend_->download(&last_loss, loss_, sizeof(double));
+    r.last_train_loss = static_cast<Scalar>(last_loss);
+  }
+  pull_params();  // the mirror rollouts and phase 2 use
   if (report) *report = r;
   if (!all_finite(params_, param_count_)) {
     return Status::error(StatusCode::kNonFinite, "ensemble parameters became non-finite during training");

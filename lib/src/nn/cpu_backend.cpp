@@ -188,4 +188,221 @@ void CpuBackend::sum(const Scalar* q, int n, double* sum) {
   *sum = total;
 }
 
+// ---- Dynamics ensemble --------------------------------------------------------
+// Bit for bit the loops GaussianEnsemble ran on the host before the seam: the
+// NLL, its bound gradients and the L2 decay are the (vectorised) CPU kernels,
+// the rest are loops over the element bodies.
+
+void CpuBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                  const Scalar* std, Scalar* inputs, Scalar* targets) {
+  ++counters_.op_calls;
+  const int in = obs_dim + act_dim, out = obs_dim + 1, width = in + out;
+  const Chunks ranges{static_cast<std::size_t>(n), 256};
+  run_tasks(runner_, ranges.count(), 4.0 * n * width, [&](int r) {
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      const Scalar* col = raw + i * width;
+      Scalar* x = inputs + i * in;
+      for (int d = 0; d < in; ++d) x[d] = element::normalise(col[d], mean[d], std[d]);
+      Scalar* y = targets + i * out;
+      y[0] = col[in];
+      for (int d = 0; d < obs_dim; ++d) y[1 + d] = col[in + 1 + d] - col[d];
+    }
+  });
+}
+
+void CpuBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                              const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                              Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                              double* member_loss) {
+  ++counters_.op_calls;
+  const int out = net.shape().output_dim / 2;
+  const Scalar scale = 1.0f / (static_cast<Scalar>(n) * out);
+  const std::size_t block = static_cast<std::size_t>(out) * n;
+  run_tasks(runner_, members, 20.0 * block * members, [&](int b) {
+    member_loss[b] = ops::gaussian_nll(ws.output(b), targets + static_cast<std::size_t>(b) * block, max_lv, min_lv,
+                                       out, n, scale, with_gradients ? ws.output_grad(b) : nullptr, nullptr, nullptr,
+                                       scratch + scratch_stride * b);
+  });
+  if (!with_gradients) return;
+  std::fill(d_max, d_max + out, 0.0f);
+  std::fill(d_min, d_min + out, 0.0f);
+  for (int b = 0; b < members; ++b) ops::gaussian_nll_bound_grads(out, n, scratch + scratch_stride * b, d_max, d_min);
+}
+
+void CpuBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                     const Scalar* decays, Scalar coef, const double* member_loss,
+                                     double* decay_terms, double* loss) {
+  ++counters_.op_calls;
+  const int members = net.shape().members;
+  const int out = net.shape().output_dim / 2;
+  const std::size_t mlp_params = net.total_params();
+  const Scalar* max_lv = params + mlp_params;
+  const Scalar* min_lv = max_lv + out;
+  double total = 0;
+  for (int b = 0; b < members; ++b) total += member_loss[b];
+  for (int d = 0; d < out; ++d) {
+    total += coef * (static_cast<double>(max_lv[d]) - min_lv[d]);
+    if (grads) {
+      grads[mlp_params + d] += coef;
+      grads[mlp_params + out + d] -= coef;
+    }
+  }
+  const int layers = net.num_layers();
+  run_tasks(runner_, members, 2.0 * static_cast<double>(mlp_params), [&](int b) {
+    const std::size_t member = net.member_offset(b);
+    for (int l = 0; l < layers; ++l) {
+      const std::size_t n_w = static_cast<std::size_t>(net.layer_out(l)) * net.layer_in(l);
+      const std::size_t offset = member + net.weight_offset(l);
+      decay_terms[b * layers + l] = ops::l2_decay(params + offset, grads ? grads + offset : nullptr, n_w, decays[l]);
+    }
+  });
+  for (int i = 0; i < members * layers; ++i) total += decay_terms[i];
+  *loss = total;
+}
+
+void CpuBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                                        bool accumulate, double* sums) {
+  ++counters_.op_calls;
+  run_tasks(runner_, members, 2.0 * n * out * members, [&](int b) {
+    const Scalar* y_hat = ws.output(b);
+    double sum = accumulate ? sums[b] : 0.0;
+    for (int i = 0; i < n; ++i) {
+      const Scalar* col = y_hat + static_cast<std::size_t>(i) * 2 * out;
+      const Scalar* target = targets + static_cast<std::size_t>(i) * out;
+      for (int d = 0; d < out; ++d) sum += element::squared_error(col[d], target[d]);
+    }
+    sums[b] = sum;
+  });
+}
+
+// ---- USB-PO phase 2 -------------------------------------------------------------
+// Bit for bit the loops W2FineTune ran on the host before the seam (the soft
+// clamp and W2 are the CPU kernels, per sample ranges of 128).
+
+void CpuBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                   Scalar* out) {
+  ++counters_.op_calls;
+  const Chunks ranges{static_cast<std::size_t>(n), 128};
+  run_tasks(runner_, ranges.count(), 4.0 * n * dim, [&](int r) {
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      for (int d = 0; d < dim; ++d) out[i * dim + d] = element::normalise(raw[i * dim + d], mean[d], std[d]);
+    }
+  });
+}
+
+void CpuBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv,
+                               int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  ++counters_.op_calls;
+  const Chunks ranges{static_cast<std::size_t>(n), 128};
+  run_tasks(runner_, ranges.count(), 40.0 * n * out, [&](int r) {
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      const Scalar* col = ws.output(k1[i]) + i * 2 * out;
+      ops::soft_clamp_logvar(col, max_lv, min_lv, out, 1, p_sd + i * out);
+      for (int d = 0; d < out; ++d) {
+        p_mu[i * out + d] = col[d];
+        p_sd[i * out + d] = std::exp(0.5f * p_sd[i * out + d]);
+      }
+    }
+  });
+}
+
+void CpuBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                               int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                               Scalar* d_sd) {
+  ++counters_.op_calls;
+  const std::size_t per_member = static_cast<std::size_t>(out) * n;
+  run_tasks(runner_, members, 40.0 * per_member * members, [&](int b) {
+    ops::soft_clamp_logvar(ws.output(b), max_lv, min_lv, out, n, lv + b * per_member);
+    for (std::size_t k = 0; k < per_member; ++k) sd[b * per_member + k] = std::exp(0.5f * lv[b * per_member + k]);
+    if (with_gradients) {
+      std::fill(d_mu + b * per_member, d_mu + (b + 1) * per_member, 0.0f);
+      std::fill(d_sd + b * per_member, d_sd + (b + 1) * per_member, 0.0f);
+    }
+  });
+}
+
+void CpuBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                          const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                          bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift,
+                          double* sample_bias, double* terms) {
+  ++counters_.op_calls;
+  const std::size_t per_member = static_cast<std::size_t>(out) * n;
+  auto mu_of = [&](int b, std::size_t i) { return ws.output(b) + i * 2 * out; };
+  auto sd_of = [&](int b, std::size_t i) { return sd + b * per_member + i * out; };
+  auto dmu = [&](int b, std::size_t i) { return with_gradients ? d_mu + b * per_member + i * out : nullptr; };
+  auto dsd = [&](int b, std::size_t i) { return with_gradients ? d_sd + b * per_member + i * out : nullptr; };
+  const Scalar w_shift = with_gradients ? 1.0f / n : 0.0f;
+  const Scalar w_bias = with_gradients ? 1.0f / (static_cast<Scalar>(n) * (members - 1)) : 0.0f;
+  // Each sample writes the gradients of its own columns only.
+  const Chunks ranges{static_cast<std::size_t>(n), 128};
+  run_tasks(runner_, ranges.count(), 10.0 * n * out * members, [&](int r) {
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      const int k = k2[i];
+      sample_shift[i] = 0;
+      sample_bias[i] = 0;
+      if (use_shift) {
+        // Model shift: W2(M1^k1, M2^k2), gradients into M2^k2 only (M1 is fixed).
+        sample_shift[i] = ops::w2_diag_gaussian(p_mu + i * out, p_sd + i * out, mu_of(k, i), sd_of(k, i), out, eps,
+                                                w_shift, nullptr, nullptr, dmu(k, i), dsd(k, i));
+      }
+      if (use_bias) {
+        // Model bias: mean over b != k2 of W2(M2^k2, M2^b).
+        double sum = 0;
+        for (int b = 0; b < members; ++b) {
+          if (b == k) continue;
+          sum += ops::w2_diag_gaussian(mu_of(k, i), sd_of(k, i), mu_of(b, i), sd_of(b, i), out, eps, w_bias,
+                                       dmu(k, i), dsd(k, i), dmu(b, i), dsd(b, i));
+        }
+        sample_bias[i] = sum / (members - 1);
+      }
+    }
+  });
+  double shift = 0, bias = 0;
+  for (int i = 0; i < n; ++i) {
+    if (use_shift) shift += sample_shift[i];
+    if (use_bias) bias += sample_bias[i];
+  }
+  terms[0] = shift / n;
+  terms[1] = bias / n;
+}
+
+void CpuBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                             const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                             Scalar* d_min) {
+  ++counters_.op_calls;
+  // Each (member, sample range) writes its outputs' gradients and leaves its
+  // shares of the bounds' gradients in d_mu / d_sd (read there first), which
+  // are then added in member, sample and dimension order.
+  const std::size_t per_member = static_cast<std::size_t>(out) * n;
+  std::fill(d_max, d_max + out, 0.0f);
+  std::fill(d_min, d_min + out, 0.0f);
+  const Chunks ranges{static_cast<std::size_t>(n), 128};
+  const int range_count = ranges.count();
+  run_tasks(runner_, members * range_count, 60.0 * per_member * members, [&](int task) {
+    const int b = task / range_count;
+    const int r = task % range_count;
+    const Scalar* y = ws.output(b);
+    Scalar* dy = ws.output_grad(b);
+    for (std::size_t i = ranges.begin(r); i < ranges.end(r); ++i) {
+      for (int d = 0; d < out; ++d) {
+        const std::size_t k = b * per_member + i * out + d;
+        dy[i * 2 * out + d] = d_mu[k];
+        element::w2_clamp_backward(y[i * 2 * out + out + d], max_lv[d], min_lv[d], d_sd[k], sd[k],
+                                   &dy[i * 2 * out + out + d], &d_mu[k], &d_sd[k]);
+      }
+    }
+  });
+  for (std::size_t k = 0; k < members * per_member; k += out) {
+    for (int d = 0; d < out; ++d) {
+      d_max[d] += d_mu[k + d];
+      d_min[d] += d_sd[k + d];
+    }
+  }
+}
+
+void CpuBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  ++counters_.op_calls;
+  *flag = usbpo::all_finite(x, n) ? 1.0 : 0.0;
+}
+
 }  // namespace usbpo

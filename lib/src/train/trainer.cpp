@@ -137,8 +137,13 @@ Status Trainer::measure(const TrainerConfig& config, const Env& env, std::size_t
     USBPO_RETURN_IF_ERROR(GaussianEnsemble::check_config(probe.config_.model));
     // Every model-based trainer holds the phase-2 state (the backup M1), so check it for all.
     USBPO_RETURN_IF_ERROR(W2FineTune::check_config(probe.config_.w2, probe.config_.model));
-    total = size_sum(total, GaussianEnsemble::bytes_needed(probe.config_.model));
-    total = size_sum(total, W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model));
+    // Likewise the ensemble: all of it on the CPU backend, its host side on a backend of its own.
+    total = size_sum(total, config.backend ? GaussianEnsemble::host_bytes_needed(probe.config_.model,
+                                                                                 config.backend->device_is_host())
+                                           : GaussianEnsemble::bytes_needed(probe.config_.model));
+    total = size_sum(total, config.backend ? W2FineTune::host_bytes_needed(probe.config_.w2, probe.config_.model,
+                                                                           config.backend->device_is_host())
+                                           : W2FineTune::bytes_needed(probe.config_.w2, probe.config_.model));
   }
   if (total == SIZE_MAX) {
     return Status::error(StatusCode::kInvalidArgument,
@@ -181,14 +186,25 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   Rng init_rng = rng_.split();
   eval_rng_ = rng_.split();
   if (config.backend) {
-    USBPO_RETURN_IF_ERROR(config.backend->reserve_device(Sac::device_bytes_needed(config_.sac)));
+    // One device block for SAC and the ensemble's phase 1.
+    // (Phase 2's device state sits in the host arena where device memory is host memory.)
+    const std::size_t w2_device =
+        config.backend->device_is_host() ? 0 : W2FineTune::device_bytes_needed(config_.w2, config_.model);
+    const std::size_t model_device =
+        uses_model(config_.algorithm) ? size_sum(GaussianEnsemble::device_bytes_needed(config_.model), w2_device) : 0;
+    USBPO_RETURN_IF_ERROR(
+        config.backend->reserve_device(size_sum(Sac::device_bytes_needed(config_.sac), model_device)));
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, *config.backend, arena, init_rng));
   } else {
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
     sac_.set_runner(config.runner);
   }
   if (uses_model(config_.algorithm)) {
-    USBPO_RETURN_IF_ERROR(model_.init(config_.model, arena, init_rng));
+    if (config.backend) {
+      USBPO_RETURN_IF_ERROR(model_.init(config_.model, *config.backend, arena, init_rng));
+    } else {
+      USBPO_RETURN_IF_ERROR(model_.init(config_.model, arena, init_rng));
+    }
     USBPO_RETURN_IF_ERROR(w2_.init(config_.w2, model_, arena));
     model_.set_runner(config.runner);
     w2_.set_runner(config.runner);
@@ -248,6 +264,7 @@ Status Trainer::model_round() {
       *out = W2Batch{w2_obs_, w2_act_, nullptr, nullptr, batch};
       return Status::ok();
     };
+    // Phase 2 fine-tunes the ensemble's device parameters (and pulls them into its host mirror).
     USBPO_RETURN_IF_ERROR(w2_.run(model_, sample_batch, validation, rng_, &report.w2));
     // Re-rank the fine-tuned members on the same holdout split (USB-PO's code).
     report.phase_two_holdout_mse = model_.rank_elites(real, holdout, holdout_size);

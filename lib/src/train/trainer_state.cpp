@@ -33,6 +33,10 @@ Status Trainer::save_state(StateVisitor& visitor) {
   if (!usable_) return Status::error(StatusCode::kFailedPrecondition, "trainer is not initialised");
   if (env_state_size_ > 0) USBPO_RETURN_IF_ERROR(env_->save_state(env_state_));
   sac_.pull_state();  // SAC's state is saved from its host mirror
+  if (uses_model(config_.algorithm)) {  // likewise the ensemble's and phase 2's
+    model_.pull_state();
+    w2_.pull_state();
+  }
   visit_state(visitor);
   if (!visitor.ok()) return Status::error(StatusCode::kIoError, "saving the trainer state failed");
   return Status::ok();
@@ -54,6 +58,10 @@ Status Trainer::load_state(StateVisitor& visitor) {
     return Status::error(StatusCode::kCorruptData, "the saved trainer state does not fit this trainer");
   }
   sac_.push_state();  // the restored host mirror to the device
+  if (uses_model(config_.algorithm)) {
+    model_.push_state();
+    w2_.push_state();
+  }
   // A run resumed with more planned steps has more real slots than it saved.
   USBPO_RETURN_IF_ERROR(real_.set_capacity(real_.allocated_capacity()));
   if (env_state_size_ > 0) {

@@ -357,6 +357,100 @@ void CudaBackend::sum(const Scalar* q, int n, double* sum) {
   launched("sum");
 }
 
+namespace {
+// Floats between member b and b + 1 of a per-member workspace buffer.
+std::size_t member_stride(const Scalar* first, const Scalar* second, int members) {
+  return members > 1 ? static_cast<std::size_t>(second - first) : 0;
+}
+}  // namespace
+
+void CudaBackend::transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                   const Scalar* std, Scalar* inputs, Scalar* targets) {
+  kernels::transition_batch(stream_, raw, obs_dim, act_dim, n, mean, std, inputs, targets);
+  launched("transition_batch");
+}
+
+void CudaBackend::ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                               const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients,
+                               Scalar* scratch, std::size_t scratch_stride, Scalar* d_max, Scalar* d_min,
+                               double* member_loss) {
+  const int out = net.shape().output_dim / 2;
+  kernels::ensemble_nll(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), targets, max_lv,
+                        min_lv, members, out, n, with_gradients, ws.output_grad(0),
+                        member_stride(ws.output_grad(0), ws.output_grad(1), members), scratch, scratch_stride, d_max,
+                        d_min, member_loss);
+  launched("ensemble_nll");
+}
+
+void CudaBackend::ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                      const Scalar* decays, Scalar coef, const double* member_loss,
+                                      double* decay_terms, double* loss) {
+  static_assert(kernels::EnsembleLayers::kMax >= EnsembleMlp::kMaxLayers, "room for every layer");
+  kernels::EnsembleLayers layers;
+  layers.count = net.num_layers();
+  for (int l = 0; l < layers.count; ++l) {
+    layers.weight_offset[l] = net.weight_offset(l);
+    layers.weights[l] = static_cast<std::size_t>(net.layer_out(l)) * net.layer_in(l);
+    layers.decay[l] = decays[l];
+  }
+  kernels::ensemble_regularise(stream_, params, grads, layers, net.member_params(), net.total_params(),
+                               net.shape().members, net.shape().output_dim / 2, coef, member_loss, decay_terms, loss);
+  launched("ensemble_regularise");
+}
+
+void CudaBackend::ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                                         bool accumulate, double* sums) {
+  kernels::ensemble_squared_error(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), targets,
+                                  members, out, n, accumulate, sums);
+  launched("ensemble_squared_error");
+}
+
+void CudaBackend::normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                    Scalar* out) {
+  kernels::normalise_columns(stream_, raw, dim, n, mean, std, out);
+  launched("normalise_columns");
+}
+
+void CudaBackend::w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv,
+                                int out, int n, Scalar* p_mu, Scalar* p_sd) {
+  // (Phase 2 has at least two members.)
+  kernels::w2_m1_moments(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), 2), k1, max_lv,
+                         min_lv, out, n, p_mu, p_sd);
+  launched("w2_m1_moments");
+}
+
+void CudaBackend::w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                                int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                                Scalar* d_sd) {
+  kernels::w2_m2_moments(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), members, max_lv,
+                         min_lv, out, n, with_gradients, lv, sd, d_mu, d_sd);
+  launched("w2_m2_moments");
+}
+
+void CudaBackend::w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                           const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                           bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift,
+                           double* sample_bias, double* terms) {
+  kernels::w2_terms(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), p_mu, p_sd, sd, k2,
+                    members, out, n, eps, use_shift, use_bias, with_gradients, d_mu, d_sd, sample_shift, sample_bias,
+                    terms);
+  launched("w2_terms");
+}
+
+void CudaBackend::w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                              const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                              Scalar* d_min) {
+  kernels::w2_backward(stream_, ws.output(0), member_stride(ws.output(0), ws.output(1), members), ws.output_grad(0),
+                       member_stride(ws.output_grad(0), ws.output_grad(1), members), members, max_lv, min_lv, sd,
+                       out, n, d_mu, d_sd, d_max, d_min);
+  launched("w2_backward");
+}
+
+void CudaBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
+  kernels::all_finite(stream_, x, n, flag);
+  launched("all_finite");
+}
+
 Status make_cuda_backend(const CudaBackendOptions& options, std::unique_ptr<Backend>* out) {
   std::unique_ptr<CudaBackend> backend;
   USBPO_RETURN_IF_ERROR(CudaBackend::create(options, &backend));

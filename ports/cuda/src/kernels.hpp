@@ -71,4 +71,46 @@ void sac_alpha_grad(cudaStream_t stream, const double* sum_log_pi, int n, float 
                     const float* log_alpha, float* grad, double* loss);
 void sum(cudaStream_t stream, const float* q, int n, double* out);
 
+// The dynamics ensemble's layers as the decay kernel needs them (by value:
+// they never change after init): weight offset in a member block, weight
+// count and L2 decay per layer.
+struct EnsembleLayers {
+  static constexpr int kMax = 9;
+  std::size_t weight_offset[kMax];
+  std::size_t weights[kMax];
+  float decay[kMax];
+  int count;
+};
+
+// Ensemble MLE ops (backend.hpp); member blocks of ws outputs and their
+// gradients are output_stride / d_output_stride floats apart.
+void transition_batch(cudaStream_t stream, const float* raw, int obs_dim, int act_dim, int n, const float* mean,
+                      const float* std, float* inputs, float* targets);
+void ensemble_nll(cudaStream_t stream, const float* outputs, std::size_t output_stride, const float* targets,
+                  const float* max_lv, const float* min_lv, int members, int out, int n, bool with_gradients,
+                  float* d_outputs, std::size_t d_output_stride, float* scratch, std::size_t scratch_stride,
+                  float* d_max, float* d_min, double* member_loss);
+void ensemble_regularise(cudaStream_t stream, const float* params, float* grads, const EnsembleLayers& layers,
+                         std::size_t member_params, std::size_t mlp_params, int members, int out, float coef,
+                         const double* member_loss, double* decay_terms, double* loss);
+void ensemble_squared_error(cudaStream_t stream, const float* outputs, std::size_t output_stride,
+                            const float* targets, int members, int out, int n, bool accumulate, double* sums);
+
+// USB-PO phase 2 ops (backend.hpp), member blocks output_stride floats apart.
+void normalise_columns(cudaStream_t stream, const float* raw, int dim, int n, const float* mean, const float* std,
+                       float* out);
+void w2_m1_moments(cudaStream_t stream, const float* outputs, std::size_t output_stride, const int* k1,
+                   const float* max_lv, const float* min_lv, int out, int n, float* p_mu, float* p_sd);
+void w2_m2_moments(cudaStream_t stream, const float* outputs, std::size_t output_stride, int members,
+                   const float* max_lv, const float* min_lv, int out, int n, bool with_gradients, float* lv,
+                   float* sd, float* d_mu, float* d_sd);
+void w2_terms(cudaStream_t stream, const float* outputs, std::size_t output_stride, const float* p_mu,
+              const float* p_sd, const float* sd, const int* k2, int members, int out, int n, float eps,
+              bool use_shift, bool use_bias, bool with_gradients, float* d_mu, float* d_sd, double* sample_shift,
+              double* sample_bias, double* terms);
+void w2_backward(cudaStream_t stream, const float* outputs, std::size_t output_stride, float* d_outputs,
+                 std::size_t d_output_stride, int members, const float* max_lv, const float* min_lv, const float* sd,
+                 int out, int n, float* d_mu, float* d_sd, float* d_max, float* d_min);
+void all_finite(cudaStream_t stream, const float* x, std::size_t n, double* flag);
+
 }  // namespace usbpo::cuda::kernels

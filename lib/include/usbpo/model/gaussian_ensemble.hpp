@@ -4,6 +4,22 @@
 // of y = [reward, next_obs - obs]; the log-variance is soft-clamped between
 // learned bounds. Trained by maximum likelihood with bootstrap resamples,
 // a holdout split, early stopping and elite selection (DESIGN.md section 4).
+//
+// Training (MLE) runs on a Backend (nn/backend.hpp) the way Sac does: the
+// parameters with the log-variance bounds, gradients, Adam's moments and step,
+// the best snapshots, the normaliser's mean and std, the network workspace and
+// the minibatches live in the backend's device memory and change only through
+// its ops. The host keeps the Rng and its draw order (split, bootstrap,
+// shuffles), the normaliser fit (the data are on the host), early stopping and
+// elite ranking. Training data stay in the host's replay store this round: each
+// minibatch (all members) and each holdout batch is gathered on the host and
+// uploaded as one block; the per-member holdout errors are downloaded once per
+// epoch, the parameters and the last loss once per round. The host holds a
+// mirror of the parameters (current after train() and phase 2; sample() and
+// predict_member() use it: rollouts stay on the host) and of Adam's state
+// (after pull_state(), for checkpoints). Phase 2 (W2FineTune) works on the
+// device parameters directly. On the CPU backend device memory is host memory: mirror and
+// device buffers are then the same memory and the transfers are no-ops.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +31,8 @@
 #include "usbpo/base/state_visitor.hpp"
 #include "usbpo/base/status.hpp"
 #include "usbpo/nn/adam.hpp"
+#include "usbpo/nn/backend.hpp"
+#include "usbpo/nn/cpu_backend.hpp"
 #include "usbpo/nn/ensemble_mlp.hpp"
 #include "usbpo/nn/normalizer.hpp"
 
@@ -67,19 +85,47 @@ struct EnsembleTrainReport {
 
 class GaussianEnsemble {
  public:
-  // Validate and carve parameters, optimiser and workspaces from the arena;
-  // weights are initialised from rng (MBPO's truncated normal).
+  // Validate and carve parameters, optimiser and workspaces from the arena
+  // (an internal CPU backend whose device memory is the arena); weights are
+  // initialised from rng (MBPO's truncated normal).
   Status init(const EnsembleConfig& config, Arena& arena, Rng& rng);
-  // Bytes init takes; 0 for an invalid configuration or one whose size overflows size_t.
+  // The same on `backend` (not owned; must outlive this ensemble): device state
+  // from backend.device_arena() (device_bytes_needed, reserved by the caller),
+  // host side (mirror, staging, rollout buffers) from host_arena (host_bytes_needed).
+  Status init(const EnsembleConfig& config, Backend& backend, Arena& host_arena, Rng& rng);
+  // Bytes init takes on the internal CPU backend; 0 for an invalid
+  // configuration or one whose size overflows size_t.
   static std::size_t bytes_needed(const EnsembleConfig& config);
+  // Device bytes of init on a backend, and its host bytes (without the
+  // mirror and staging where device memory is host memory). 0 as above.
+  static std::size_t device_bytes_needed(const EnsembleConfig& config);
+  static std::size_t host_bytes_needed(const EnsembleConfig& config, bool device_is_host);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const EnsembleConfig& config);
   // Cut training and prediction into tasks for runner (null: run here), by
-  // member and by sample range; the results do not depend on it.
+  // member and by sample range; the results do not depend on it. Training uses
+  // it only on the internal CPU backend (a backend given to init runs its ops its own way).
   void set_runner(TaskRunner* runner) {
     runner_ = runner;
     adam_.set_runner(runner);
+    own_backend_.set_runner(runner);
   }
+  // The backend training runs on (the internal CPU backend unless init was given one).
+  Backend& backend() { return *backend_; }
+  // Host mirror <-> device: pull_state downloads parameters, Adam's moments and
+  // step (before saving a checkpoint); push_state uploads them and the
+  // normaliser (after loading one); push_params uploads the parameters only
+  // (after the host changed the mirror). No-ops where device memory is host memory.
+  void pull_state();
+  void push_state();
+  void push_params();
+  // Downloads the parameters into the mirror (phase 2 does after changing them on the device).
+  void pull_params();
+  // The device's parameters (same layout as params()) and normaliser mean and
+  // std, for ops of other components on the same backend (phase 2).
+  Scalar* device_params() { return device_params_; }
+  const Scalar* device_normalizer_mean() const { return norm_mean_; }
+  const Scalar* device_normalizer_std() const { return norm_std_; }
 
   // One MBPO training round on transitions data[slots[i]], i < count: refit the
   // normaliser on the training split, bootstrap per member, train until the
@@ -105,11 +151,18 @@ class GaussianEnsemble {
   // Loss of one minibatch, MBPO's objective: sum over members of
   // mean((mu - y)^2 e^-lv) + mean(lv), plus weight decay and
   // coef (sum max_lv - sum min_lv). inputs: normalised, (in_dim x batch) per
-  // member, member stride in_dim * batch; targets (out_dim x batch) per member.
-  // Writes d loss / d params into gradients() when with_gradients.
+  // member, member stride in_dim * batch; targets (out_dim x batch) per member;
+  // both in device memory (any memory on the internal CPU backend). Writes
+  // d loss / d params into gradients() (device) when with_gradients; one
+  // download (the loss).
   Scalar batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
+  // One MLE gradient step as train() takes it: batch_loss with gradients,
+  // then Adam, on a minibatch already in device memory; no transfer (the
+  // loss stays on the device). For timing the device's step.
+  void mle_step(const Scalar* inputs, const Scalar* targets, int batch);
 
-  // Mean squared error of the mean prediction, per member, on count transitions.
+  // Mean squared error of the mean prediction, per member, on count
+  // transitions (device parameters; one upload per batch, one download).
   void holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse_per_member);
   // Re-rank members by mse and keep the best `elites` as elites.
   void select_elites(const Scalar* mse_per_member);
@@ -121,22 +174,26 @@ class GaussianEnsemble {
   const EnsembleMlp& network() const { return net_; }
   int input_dim() const { return config_.obs_dim + config_.act_dim; }
   int output_dim() const { return config_.obs_dim + 1; }
-  // Flat parameters: the MLP block, then max_lv (out_dim), then min_lv (out_dim).
+  // Flat parameters (host mirror): the MLP block, then max_lv (out_dim), then min_lv (out_dim).
   Scalar* params() { return params_; }
   const Scalar* params() const { return params_; }
   std::size_t param_count() const { return param_count_; }
+  // Gradients of the last batch_loss, in device memory.
   Scalar* gradients() { return grads_; }
   Scalar* max_logvar() { return params_ + net_.total_params(); }
   Scalar* min_logvar() { return params_ + net_.total_params() + output_dim(); }
+  // The normaliser (host; uploaded by train and push_state).
   Normalizer& normalizer() { return normalizer_; }
   const Normalizer& normalizer() const { return normalizer_; }
+  // Adam's host mirror (its moments and step are the device's on the internal CPU backend).
   Adam& optimizer() { return adam_; }
   const int* elite_indices() const { return elites_; }
   int elite_count() const { return config_.elites; }
   const Scalar* last_holdout_mse() const { return holdout_mse_; }
   // Bytes of scratch needed beyond parameters (for reports).
   std::size_t workspace_bytes() const { return workspace_bytes_; }
-  // Weights and log-variance bounds, normaliser, optimiser, elites.
+  // Weights and log-variance bounds, normaliser, optimiser, elites (the host
+  // mirror: pull_state before saving, push_state after loading).
   void visit_state(StateVisitor& v) {
     v.value("model", "params", params_, param_count_);
     normalizer_.visit_state(v, "model/normalizer");
@@ -150,27 +207,49 @@ class GaussianEnsemble {
 
  private:
   Status validate(const EnsembleConfig& config) const;
-  Status place(const EnsembleConfig& config, Arena& arena);
-  // Normalised inputs and targets of slots into per-member batch buffers.
-  void gather_batch(const TransitionView& data, const int* slots, int batch, Scalar* inputs,
-                    Scalar* targets) const;
+  Status place(const EnsembleConfig& config, Arena& host, Arena& device, bool device_is_host);
+  // Raw columns (obs, act, reward, next_obs) of slots into a staging block.
+  void gather_raw(const TransitionView& data, const int* slots, int batch, Scalar* raw) const;
+  // Uploads raw columns of `columns` transitions and makes them normalised
+  // inputs and targets in the device batch buffers.
+  void upload_batch(int columns);
+  // batch_loss without downloading the loss (left in device memory).
+  void enqueue_batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
   // Soft clamp of the raw log-variance rows of an output block (2 out_dim x n).
   void clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const;
 
+  CpuBackend own_backend_;
+  Backend* backend_ = nullptr;
   EnsembleConfig config_;
   EnsembleMlp net_;
   Normalizer normalizer_;
   Adam adam_;
+  // Device.
   MlpWorkspace train_ws_;    // all members, config.batch columns
-  MlpWorkspace predict_ws_;  // one member at a time, predict_chunk columns
-  Scalar* params_ = nullptr;
+  Scalar* device_params_ = nullptr;
   Scalar* grads_ = nullptr;
   Scalar* best_params_ = nullptr;   // per-member snapshots (MLP block)
-  std::size_t param_count_ = 0;
+  Scalar* adam_m_ = nullptr;
+  Scalar* adam_v_ = nullptr;
+  std::int64_t* adam_step_ = nullptr;
+  Scalar* norm_mean_ = nullptr;     // (in_dim) the normaliser's mean and std
+  Scalar* norm_std_ = nullptr;
+  Scalar* raw_batch_ = nullptr;     // raw columns of a minibatch (raw width x batch) x members
   Scalar* batch_inputs_ = nullptr;  // (in_dim x batch) x members
   Scalar* batch_targets_ = nullptr; // (out_dim x batch) x members
   Scalar* loss_scratch_ = nullptr;  // 5 x (out_dim x batch) per member: loss terms
   std::size_t loss_scratch_stride_ = 0;  // floats between members' loss terms (64-byte multiple)
+  double* member_loss_ = nullptr;   // (members)
+  double* decay_terms_ = nullptr;   // (members x layers)
+  double* loss_ = nullptr;          // (1) the last minibatch's loss
+  double* error_sums_ = nullptr;    // (members) holdout squared errors
+  // Host.
+  MlpWorkspace predict_ws_;  // one member at a time, predict_chunk columns
+  Scalar* params_ = nullptr;        // the parameters' mirror (the device's on the CPU backend)
+  Scalar* raw_staging_ = nullptr;   // host side of raw_batch_
+  double* host_error_sums_ = nullptr;  // (members)
+  std::size_t param_count_ = 0;
+  bool device_is_host_ = true;
   Scalar* chunk_noise_ = nullptr;   // (out_dim x predict_chunk) draws of one elite's samples
   Scalar* chunk_inputs_ = nullptr;  // (in_dim x predict_chunk)
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)

@@ -64,6 +64,8 @@ class Adam {
   std::size_t size() const { return n_; }
   std::int64_t steps() const { return step_; }
   void set_steps(std::int64_t steps) { step_ = steps; }
+  // The step count itself (a backend's Adam op may count in it when device memory is host memory).
+  std::int64_t* step_counter() { return &step_; }
   // Moments and step count (the configuration and decays come from init).
   void visit_state(StateVisitor& v, const char* prefix) {
     v.value(prefix, "step", &step_);

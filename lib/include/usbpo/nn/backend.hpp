@@ -147,6 +147,72 @@ class Backend {
   // *sum = sum_i q[i] (FP64, in i order).
   virtual void sum(const Scalar* q, int n, double* sum) = 0;
 
+  // ---- Dynamics ensemble (MLE) ------------------------------------------------
+  // Columns of transitions into a network batch: raw column i (n columns of
+  // obs_dim + act_dim + 1 + obs_dim values: obs, act, reward, next_obs) gives
+  // inputs column i (obs_dim + act_dim) = ([obs; act] - mean) / std and targets
+  // column i (1 + obs_dim) = [reward; next_obs - obs].
+  virtual void transition_batch(const Scalar* raw, int obs_dim, int act_dim, int n, const Scalar* mean,
+                                const Scalar* std, Scalar* inputs, Scalar* targets) = 0;
+  // MBPO's Gaussian NLL of members [0, members) of ws's outputs (2 out x n per
+  // member; mean rows, then raw log-variance rows soft-clamped between max_lv
+  // and min_lv, out each) against targets (out x n per member, member stride
+  // out n): member_loss[b] (FP64) = sum((mu - y)^2 e^-lv + lv) / (out n). With
+  // gradients: ws's output gradients, and d_max, d_min (out) overwritten with
+  // the members' bound gradients added in member order. scratch: 5 out n
+  // floats per member, scratch_stride apart.
+  virtual void ensemble_nll(const EnsembleMlp& net, MlpWorkspace& ws, int members, const Scalar* targets,
+                            const Scalar* max_lv, const Scalar* min_lv, int n, bool with_gradients, Scalar* scratch,
+                            std::size_t scratch_stride, Scalar* d_max, Scalar* d_min, double* member_loss) = 0;
+  // The rest of the ensemble's loss, after ensemble_nll and the network's
+  // backward pass: *loss (FP64) = sum_b member_loss[b] + coef sum_d (max_lv -
+  // min_lv) + sum_b,l decays[l] / 2 ||W_l of member b||^2 (each part summed in
+  // that order; decay_terms: members x layers FP64 scratch). With grads
+  // (non-null): d_max += coef, d_min -= coef, and decays[l] W_l added to the
+  // weight gradients. params, grads: the network block, then max_lv, min_lv.
+  virtual void ensemble_regularise(const EnsembleMlp& net, const Scalar* params, Scalar* grads,
+                                   const Scalar* decays, Scalar coef, const double* member_loss, double* decay_terms,
+                                   double* loss) = 0;
+  // Squared errors of the mean rows of ws's outputs (members [0, members),
+  // 2 out x n each) against one targets block (out x n) shared by all members:
+  // sums[b] (FP64) = (accumulate ? sums[b] : 0) + sum_i sum_d (mu - y)^2, in i then d order.
+  virtual void ensemble_squared_error(const MlpWorkspace& ws, int members, const Scalar* targets, int out, int n,
+                                      bool accumulate, double* sums) = 0;
+
+  // ---- USB-PO phase 2 (W2 fine-tuning) -----------------------------------------
+  // out (dim x n) = (raw - mean) / std, column by column.
+  virtual void normalise_columns(const Scalar* raw, int dim, int n, const Scalar* mean, const Scalar* std,
+                                 Scalar* out) = 0;
+  // M1's Gaussian per sample: column i of ws's output of member k1[i] (2 out x
+  // n per member) gives p_mu (out x n) = its mean rows and p_sd = exp(lv / 2)
+  // with lv soft-clamped between max_lv and min_lv.
+  virtual void w2_m1_moments(const MlpWorkspace& ws, const int* k1, const Scalar* max_lv, const Scalar* min_lv,
+                             int out, int n, Scalar* p_mu, Scalar* p_sd) = 0;
+  // M2's Gaussians: lv, sd (members x out x n) of every member's output; with
+  // gradients d_mu and d_sd (alike) zeroed.
+  virtual void w2_m2_moments(const MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                             int out, int n, bool with_gradients, Scalar* lv, Scalar* sd, Scalar* d_mu,
+                             Scalar* d_sd) = 0;
+  // The per-sample W2 loop of USB-PO's objective (model/w2_fine_tune.cpp):
+  // sample_shift[i] = W2(M1^k1, M2^k2[i]) (use_shift), sample_bias[i] = mean
+  // over b != k2[i] of W2(M2^k2, M2^b) (use_bias), FP64; with gradients their
+  // derivatives (weights 1 / n and 1 / (n (members - 1))) added into d_mu,
+  // d_sd (each sample into its own columns); terms[0], terms[1] = the means of
+  // sample_shift and sample_bias (summed in sample order).
+  virtual void w2_terms(const MlpWorkspace& ws, const Scalar* p_mu, const Scalar* p_sd, const Scalar* sd,
+                        const int* k2, int members, int out, int n, Scalar eps, bool use_shift, bool use_bias,
+                        bool with_gradients, Scalar* d_mu, Scalar* d_sd, double* sample_shift, double* sample_bias,
+                        double* terms) = 0;
+  // Through sd = exp(lv / 2) and the soft clamp: ws's output gradients from
+  // d_mu and d_sd, and d_max, d_min (out) overwritten with the bounds'
+  // gradients added in member, sample and dimension order (d_mu and d_sd are
+  // used as scratch).
+  virtual void w2_backward(MlpWorkspace& ws, int members, const Scalar* max_lv, const Scalar* min_lv,
+                           const Scalar* sd, int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max,
+                           Scalar* d_min) = 0;
+  // *flag = 1 when all n values are finite, else 0.
+  virtual void all_finite(const Scalar* x, std::size_t n, double* flag) = 0;
+
  protected:
   BackendCounters counters_;
 };

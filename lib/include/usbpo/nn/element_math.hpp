@@ -101,5 +101,91 @@ USBPO_HD double actor_loss_term(float q1, float q2, float log_pi, float alpha, i
   return (static_cast<double>(alpha) * log_pi - std::fmin(q1, q2)) / n;
 }
 
+// One normalised feature: (x - mean) / std.
+USBPO_HD float normalise(float x, float mean, float std) { return (x - mean) / std; }
+
+// One squared error in FP64: (a - b)^2.
+USBPO_HD double squared_error(float a, float b) {
+  const double err = static_cast<double>(a) - b;
+  return err * err;
+}
+
+// The soft clamp of one raw log-variance between learned bounds (MBPO):
+// u = max - raw, upper = max - softplus(u), v = upper - min, lv = min + softplus(v).
+// Returns lv; *u_out and *v_out (when non-null) get u and v for the gradients.
+USBPO_HD float soft_clamp_logvar(float raw, float max_lv, float min_lv, float* u_out, float* v_out) {
+  const float u = max_lv - raw;
+  const float v = max_lv - softplus(u) - min_lv;
+  if (u_out) *u_out = u;
+  if (v_out) *v_out = v;
+  return min_lv + softplus(v);
+}
+
+// One value of MBPO's Gaussian NLL (scaled by `scale` = 1 / (out n)): returns
+// ((mu - y)^2 e^-lv + lv) scale with lv soft-clamped from raw; sets *d_mu,
+// *d_raw and the bound shares *d_max_share, *d_min_share of dL/d(max_lv),
+// dL/d(min_lv) (s1 = sigmoid(u), s2 = sigmoid(v): dlv/draw = s2 s1,
+// dlv/dmax = s2 (1 - s1), dlv/dmin = 1 - s2).
+USBPO_HD float gaussian_nll_term(float mu, float raw, float y, float max_lv, float min_lv, float scale, float* d_mu,
+                                 float* d_raw, float* d_max_share, float* d_min_share) {
+  float u = 0, v = 0;
+  const float lv = soft_clamp_logvar(raw, max_lv, min_lv, &u, &v);
+  const float inv_var = std::exp(-lv);
+  const float err = mu - y;
+  const float s1 = 1.0f / (1.0f + std::exp(-u));
+  const float s2 = 1.0f / (1.0f + std::exp(-v));
+  const float d_lv = scale * (1.0f - err * err * inv_var);
+  *d_mu = 2.0f * scale * err * inv_var;
+  *d_raw = d_lv * s2 * s1;
+  *d_max_share = d_lv * s2 * (1.0f - s1);
+  *d_min_share = d_lv * (1.0f - s2);
+  return (err * err * inv_var + lv) * scale;
+}
+
+// FP64 softplus and sigmoid (USB-PO's phase 2 backward pass).
+USBPO_HD double softplus_d(double x) { return std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
+USBPO_HD double sigmoid_d(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// One value of phase 2's backward pass through sd = exp(lv / 2) and the soft
+// clamp (FP64): from dJ/dsd, sets *d_raw and the bound shares *d_max_share,
+// *d_min_share (s1 = sigmoid(max - raw), s2 = sigmoid(v) as in soft_clamp_logvar).
+USBPO_HD void w2_clamp_backward(float raw, float max_lv, float min_lv, float d_sd, float sd, float* d_raw,
+                                float* d_max_share, float* d_min_share) {
+  const double u = static_cast<double>(max_lv) - raw;
+  const double v = max_lv - softplus_d(u) - min_lv;
+  const double s1 = sigmoid_d(u), s2 = sigmoid_d(v);
+  const double d_lv = d_sd * 0.5 * sd;
+  *d_raw = static_cast<float>(d_lv * s1 * s2);
+  *d_max_share = static_cast<float>(d_lv * s2 * (1.0 - s1));
+  *d_min_share = static_cast<float>(d_lv * (1.0 - s2));
+}
+
+// 2-Wasserstein distance between diagonal Gaussians (d each), FP64:
+// sqrt(||mu_p - mu_q||^2 + ||sd_p - sd_q||^2 + eps); with weight != 0 adds
+// weight dW2/d(.) into the non-null gradients (ops::w2_diag_gaussian).
+USBPO_HD double w2_diag_gaussian(const float* mu_p, const float* sd_p, const float* mu_q, const float* sd_q, int d,
+                                 float eps, float weight, float* d_mu_p, float* d_sd_p, float* d_mu_q,
+                                 float* d_sd_q) {
+  double squared = eps;
+  for (int k = 0; k < d; ++k) {
+    const double dm = static_cast<double>(mu_p[k]) - mu_q[k];
+    const double ds = static_cast<double>(sd_p[k]) - sd_q[k];
+    squared += dm * dm + ds * ds;
+  }
+  const double w2 = std::sqrt(squared);
+  if (weight != 0) {
+    const double scale = weight / w2;
+    for (int k = 0; k < d; ++k) {
+      const float gm = static_cast<float>(scale * (static_cast<double>(mu_p[k]) - mu_q[k]));
+      const float gs = static_cast<float>(scale * (static_cast<double>(sd_p[k]) - sd_q[k]));
+      if (d_mu_p) d_mu_p[k] += gm;
+      if (d_mu_q) d_mu_q[k] -= gm;
+      if (d_sd_p) d_sd_p[k] += gs;
+      if (d_sd_q) d_sd_q[k] -= gs;
+    }
+  }
+  return w2;
+}
+
 }  // namespace element
 }  // namespace usbpo
