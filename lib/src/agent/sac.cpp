@@ -185,34 +185,29 @@ Status Sac::init(const SacConfig& config, Backend& backend, Arena& host_arena, R
   return Status::ok();
 }
 
-void Sac::pull_state() {
+// Calls copy(device, mirror, bytes) for every part of the state, in one fixed order.
+template <typename Copy>
+void Sac::for_each_state_part(Copy&& copy) {
   const std::size_t actor = actor_net_.total_params() * sizeof(Scalar);
   const std::size_t critic = critic_net_.total_params() * sizeof(Scalar);
-  backend_->download(mirror_.actor, device_.actor, actor);
-  backend_->download(mirror_.critics, device_.critics, critic);
-  backend_->download(mirror_.targets, device_.targets, critic);
-  backend_->download(mirror_.actor_m, device_.actor_m, actor);
-  backend_->download(mirror_.actor_v, device_.actor_v, actor);
-  backend_->download(mirror_.critic_m, device_.critic_m, critic);
-  backend_->download(mirror_.critic_v, device_.critic_v, critic);
-  backend_->download(mirror_.alpha_m, device_.alpha_m, sizeof(Scalar));
-  backend_->download(mirror_.alpha_v, device_.alpha_v, sizeof(Scalar));
-  backend_->download(mirror_scalars_, scalars_, sizeof(Scalars));
+  copy(device_.actor, mirror_.actor, actor);
+  copy(device_.critics, mirror_.critics, critic);
+  copy(device_.targets, mirror_.targets, critic);
+  copy(device_.actor_m, mirror_.actor_m, actor);
+  copy(device_.actor_v, mirror_.actor_v, actor);
+  copy(device_.critic_m, mirror_.critic_m, critic);
+  copy(device_.critic_v, mirror_.critic_v, critic);
+  copy(device_.alpha_m, mirror_.alpha_m, sizeof(Scalar));
+  copy(device_.alpha_v, mirror_.alpha_v, sizeof(Scalar));
+  copy(scalars_, mirror_scalars_, sizeof(Scalars));
+}
+
+void Sac::pull_state() {
+  for_each_state_part([&](void* device, void* mirror, std::size_t bytes) { backend_->download(mirror, device, bytes); });
 }
 
 void Sac::push_state() {
-  const std::size_t actor = actor_net_.total_params() * sizeof(Scalar);
-  const std::size_t critic = critic_net_.total_params() * sizeof(Scalar);
-  backend_->upload(device_.actor, mirror_.actor, actor);
-  backend_->upload(device_.critics, mirror_.critics, critic);
-  backend_->upload(device_.targets, mirror_.targets, critic);
-  backend_->upload(device_.actor_m, mirror_.actor_m, actor);
-  backend_->upload(device_.actor_v, mirror_.actor_v, actor);
-  backend_->upload(device_.critic_m, mirror_.critic_m, critic);
-  backend_->upload(device_.critic_v, mirror_.critic_v, critic);
-  backend_->upload(device_.alpha_m, mirror_.alpha_m, sizeof(Scalar));
-  backend_->upload(device_.alpha_v, mirror_.alpha_v, sizeof(Scalar));
-  backend_->upload(scalars_, mirror_scalars_, sizeof(Scalars));
+  for_each_state_part([&](void* device, void* mirror, std::size_t bytes) { backend_->upload(device, mirror, bytes); });
 }
 
 void Sac::visit_state(StateVisitor& v) {

@@ -170,6 +170,9 @@ class Sac {
   void visit_state(StateVisitor& v);
 
  private:
+  // copy(device, mirror, bytes) for every part of the state, in a fixed order.
+  template <typename Copy>
+  void for_each_state_part(Copy&& copy);
   // Scalars of the device state and the statistics of the last update, in one
   // device block (downloaded at once).
   struct Scalars {
