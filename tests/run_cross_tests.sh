@@ -23,7 +23,9 @@ cmake --build "$build" -j"$(nproc)"
 # learning run alone: 490 s on one host, over 900 s on another; these tests
 # together about 45 core-minutes per target). They run natively in the main
 # pass; everything else (numerics, gradients, files, allocation proofs, policy
-# round trip, the thread pool) runs here.
-emulation_heavy='^(Learning\.|GaussianEnsemble\.FitsNoisy|Algorithms/ResumeIsBitExact\.|Algorithms/ModelBasedTrainer\.RunsEndToEnd|Checkpoint\.ResumesIntoLargerStores|ModelStore\.FollowsTheRolloutLength|Trainer\.CountsSteps|Trainer\.SameSeed|MlpTasks\.|Algorithms/ThreadsDeterminism\.|ThreadsNoAllocation\.|Algorithms/ThreadsNoAllocationTrainer\.)'
+# round trip, the thread pool) runs here. CheckedBackend.* is the trainer suite
+# again on the checked backend (the host-access rule does not depend on the
+# target): natively it takes 20 s, under qemu over 10 minutes.
+emulation_heavy='^(Learning\.|GaussianEnsemble\.FitsNoisy|Algorithms/ResumeIsBitExact\.|Algorithms/ModelBasedTrainer\.RunsEndToEnd|Checkpoint\.ResumesIntoLargerStores|ModelStore\.FollowsTheRolloutLength|Trainer\.CountsSteps|Trainer\.SameSeed|MlpTasks\.|Algorithms/ThreadsDeterminism\.|ThreadsNoAllocation\.|Algorithms/ThreadsNoAllocationTrainer\.|CheckedBackend\.)'
 # shellcheck disable=SC2086
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E $emulation_heavy}
