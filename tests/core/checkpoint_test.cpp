@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "test_backend.hpp"
+#include "test_support.hpp"
 #include "usbpo/base/file_checksum.hpp"
 #include "usbpo/io/file_io.hpp"
 #include "usbpo/runtime/policy.hpp"
@@ -39,16 +40,7 @@ TrainerConfig small_config(Algorithm algorithm) {
   c.model_train_freq = 250;
   c.rollout_batch = 300;
   c.rollout_schedule = {1, 4, 1, 2};
-  c.sac.hidden_width = 32;
-  c.sac.batch = 64;
-  c.model.members = 3;
-  c.model.elites = 2;
-  c.model.hidden_layers = 2;
-  c.model.hidden_width = 32;
-  c.model.batch = 64;
-  c.model.max_epochs = 5;
-  c.w2.batch = 128;
-  c.w2.max_steps = 5;
+  testing_support::use_small_networks(c);
   c.policy_epoch_length = 100;
   return c;
 }

@@ -179,16 +179,7 @@ TrainerConfig small_model_based(Algorithm algorithm) {
   c.model_train_freq = 250;
   c.rollout_batch = 400;
   c.rollout_schedule = {1, 15, 1, 2};
-  c.sac.hidden_width = 32;
-  c.sac.batch = 64;
-  c.model.members = 3;
-  c.model.elites = 2;
-  c.model.hidden_layers = 2;
-  c.model.hidden_width = 32;
-  c.model.batch = 64;
-  c.model.max_epochs = 5;
-  c.w2.batch = 128;
-  c.w2.max_steps = 5;
+  testing_support::use_small_networks(c);
   return c;
 }
 

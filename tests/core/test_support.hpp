@@ -90,5 +90,21 @@ struct PendulumTrainer {
   }
 };
 
+// The small networks of the model-based trainer tests: SAC 2x32 at batch 64, a
+// 3-member (2 elites) 2x32 ensemble at batch 64 and at most 5 epochs, phase 2
+// at batch 128 and at most 5 steps.
+inline void use_small_networks(TrainerConfig& c) {
+  c.sac.hidden_width = 32;
+  c.sac.batch = 64;
+  c.model.members = 3;
+  c.model.elites = 2;
+  c.model.hidden_layers = 2;
+  c.model.hidden_width = 32;
+  c.model.batch = 64;
+  c.model.max_epochs = 5;
+  c.w2.batch = 128;
+  c.w2.max_steps = 5;
+}
+
 }  // namespace testing_support
 }  // namespace usbpo
