@@ -2,6 +2,7 @@
 // runs (envs, algorithms, seeds) as report.csv, report.md (also printed),
 // improvement.csv, runs.csv and one learning-curve SVG per env.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -52,15 +53,19 @@ void split_arguments(int argc, char** argv, std::vector<std::string>* dirs, std:
 }
 
 // "20000,40000" -> {20000, 40000}, sorted, each once; false on anything else.
+// Env steps are whole numbers in [0, 2^63 - 1]: fractions, signs, "inf" and
+// values past 64 bits are refused, never rounded or saturated.
 bool parse_steps(const std::string& text, std::vector<double>* steps) {
   std::size_t begin = 0;
   while (begin <= text.size()) {
     const std::size_t end = std::min(text.find(',', begin), text.size());
     const std::string item = text.substr(begin, end - begin);
+    if (item.empty() || item.size() > 19 || item.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
     char* stop = nullptr;
-    const double v = std::strtod(item.c_str(), &stop);
-    if (item.empty() || *stop != '\0' || !(v >= 0)) return false;
-    steps->push_back(v);
+    const unsigned long long v = std::strtoull(item.c_str(), &stop, 10);
+    if (errno == ERANGE || *stop != '\0' || v > 9223372036854775807ULL) return false;
+    steps->push_back(static_cast<double>(v));
     begin = end + 1;
   }
   std::sort(steps->begin(), steps->end());
@@ -95,7 +100,8 @@ int report_command(int argc, char** argv) {
   if (error.empty()) error = args.error();
   if (error.empty()) args.check_all_used(&error);
   if (error.empty() && !at.empty() && !parse_steps(at, &options.at)) {
-    error = "--at expects env steps separated by commas (e.g. 20000,40000), got '" + at + "'";
+    error = "--at expects whole env steps between 0 and 9223372036854775807 separated by commas (e.g. 20000,40000), "
+            "got '" + at + "'";
   }
   if (error.empty() && options.last < 1) error = "--last must be >= 1";
   if (error.empty() && (options.resamples < 1 || options.resamples > 1000000)) {

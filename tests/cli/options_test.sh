@@ -69,7 +69,17 @@ refused "unknown option --output" export --checkpoint somewhere --output p.usbpo
 refused "option --out is given twice" export --checkpoint somewhere --out a.usbpo --out b.usbpo
 refused "unknown option --quik" bench --quik
 refused "option --only is given twice" bench --only a --only b
-echo "ok: unknown, repeated and inapplicable options are refused in train, eval, export and bench"
+# report: env steps are whole numbers; its counts are range-checked like train's.
+refused "at expects whole env steps" report somewhere --at inf
+refused "at expects whole env steps" report somewhere --at 2.5
+refused "at expects whole env steps" report somewhere --at -100
+refused "at expects whole env steps" report somewhere --at 99999999999999999999
+refused "at expects whole env steps" report somewhere --at 20000,,40000
+refused "last must be in \[1, 1000000\], got 0" report somewhere --last 0
+refused "resamples must be in \[1, 1000000\], got 4294967297" report somewhere --resamples 4294967297
+refused "option --at is given twice" report somewhere --at 1 --at 2
+refused "unknown option --steps" report somewhere --steps 5
+echo "ok: unknown, repeated and inapplicable options are refused in train, eval, export, bench and report"
 
 # Memory: sizes beyond the machine or --max-memory are refused with the bytes needed, before allocating.
 needs_at_least() {  # MIN: the last refusal states the trainer's bytes, at least MIN, and twice that in all
