@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # usbpo export writes only a regular file, atomically: never over its input
 # (by name, through a hard link or through its temporary), over any other
-# checkpoint, onto a device, a directory or through a symbolic link (refused;
+# checkpoint, onto a device, a FIFO, a socket, a directory or through a symbolic link (refused;
 # the link and its target stay as they were).
 # usage: export_safety_test.sh USBPO_BINARY SCRATCH_DIR
 set -euo pipefail
@@ -17,6 +17,9 @@ echo "keep me" > target.txt
 ln -s target.txt link.usbpo
 ln -s run/checkpoint.usbpo-ckpt ckpt-link.usbpo
 mkdir a-directory
+mkfifo a-fifo
+python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("a-socket")'
+[ -p a-fifo ] && [ -S a-socket ] || fail "could not make the FIFO and the socket"
 sums() { md5sum run/checkpoint.usbpo-ckpt other.usbpo-ckpt target.txt; }
 before=$(sums)
 
@@ -33,6 +36,9 @@ refused hard-link "is the checkpoint it reads" hard-link.usbpo
 refused other-checkpoint "other.usbpo-ckpt is a checkpoint; export never writes over a checkpoint" other.usbpo-ckpt
 refused dev-null "/dev/null is a device; only a regular file is written" /dev/null
 refused directory "a-directory is a directory" a-directory
+refused fifo "a-fifo is a FIFO; only a regular file is written" a-fifo
+refused socket "a-socket is a socket; only a regular file is written" a-socket
+[ -p a-fifo ] && [ -S a-socket ] || fail "the FIFO or the socket was replaced"
 refused trailing-slash "names a directory" new-dir/
 refused symlink "link.usbpo is a symbolic link" link.usbpo
 refused symlink-to-checkpoint "is a symbolic link" ckpt-link.usbpo
@@ -43,7 +49,7 @@ sums() { md5sum run/checkpoint.usbpo-ckpt other.usbpo-ckpt target.txt through.us
 refused temporary "through.usbpo.tmp, which the write goes through, is a checkpoint" through.usbpo through.usbpo.tmp
 refused empty "must not be empty" ""
 refused missing-dir "cannot write no-such-dir/p.usbpo" no-such-dir/p.usbpo
-echo "ok: export refuses its input, checkpoints, /dev/null, directories and symbolic links"
+echo "ok: export refuses its input, checkpoints, /dev/null, FIFOs, sockets, directories and symbolic links"
 
 # A regular file is replaced atomically (no temporary left), a new one created.
 echo "an old policy" > old.usbpo
