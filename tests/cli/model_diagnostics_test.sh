@@ -29,3 +29,8 @@ after=$(awk -F, -v a="$p1" -v b="$p2" 'NR>1 && $a!="" && $b!="" && $b+0>0 {n++} 
 [ "$after" -eq 3 ] || fail "phase-2 holdout MSE logged (positive) in $after rounds, expected 3"
 grep -q "after phase 2" run/model_diagnostics.svg || fail "model_diagnostics.svg has no 'after phase 2' series"
 echo "ok: holdout MSE after phase 1 and after phase 2 logged and plotted per round"
+# The progress line shows both: "model A->B" with the last round's values (printed %.3g).
+last=$(awk -F, -v a="$p1" -v b="$p2" 'NR>1 && $a!="" && $b!="" {x=$a; y=$b} END {printf "%.3g->%.3g", x, y}' run/log.csv)
+shown=$(tr '\r' '\n' < run.out | grep -o "| model [^ ]*" | tail -1 | cut -d' ' -f3)
+[ "$shown" = "$last" ] || fail "the progress line shows 'model $shown', the log's last round is $last"
+echo "ok: the progress line shows the holdout MSE before and after phase 2 ($shown)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A failure is a failure: an unwritable --save-dataset is refused at step 0;
-# a policy or plot that cannot be written makes the exit status non-zero and
+# a policy, plot or dataset that cannot be written makes the exit status non-zero and
 # is not listed as written; after Ctrl-C the summary names the env step the
 # checkpoint holds.
 # usage: outputs_test.sh USBPO_BINARY SCRATCH_DIR
@@ -48,7 +48,19 @@ for f in "policy: fine/policy.usbpo" "log: fine/log.csv" "learning curve: fine/l
   grep -q "^$f" fine.out || { cat fine.out; fail "'$f' not listed"; }
 done
 grep -q "NOT WRITTEN" fine.out && fail "a complete run reports a missing file"
-echo "ok: an unwritten policy or plot fails the run and is not listed"
+# Written only at the end: the dataset and the model diagnostics plot (MBPO).
+mkdir -p late/model_diagnostics.svg.tmp late.usbpo-data.tmp
+code=0
+"$usbpo" train "${tiny[@]}" --algo mbpo --rollout-batch 100 --steps 300 --out late --save-dataset late.usbpo-data \
+  > late.out 2>&1 || code=$?
+[ $code = 1 ] || { cat late.out; fail "unwritten dataset and model plot: exit $code, expected 1"; }
+grep -q "^NOT WRITTEN: model diagnostics late/model_diagnostics.svg: " late.out \
+  || { cat late.out; fail "the model plot failure is not named"; }
+grep -q "^NOT WRITTEN: dataset late.usbpo-data: " late.out || { cat late.out; fail "the dataset failure is not named"; }
+grep -q "^model diagnostics: \|^dataset: " late.out && fail "an unwritten model plot or dataset is listed"
+grep -q "^policy: late/policy.usbpo" late.out || { cat late.out; fail "the policy that was written is not listed"; }
+[ ! -e late/model_diagnostics.svg ] && [ ! -e late.usbpo-data ] || fail "a file reported missing exists"
+echo "ok: an unwritten policy, plot or dataset fails the run and is not listed"
 
 # Ctrl-C: exit 130, and the summary says which env step the checkpoint holds.
 "$usbpo" train "${tiny[@]}" --steps 1000000 --out interrupted > int.out 2>&1 &
