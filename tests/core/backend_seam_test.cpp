@@ -5,6 +5,7 @@
 // captured SAC update replayed like a CUDA graph equal to direct updates.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -370,12 +371,15 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
     ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
   }
   // One env step while training, with no model round: the action's upload and
-  // download, one upload per update (G = 2), one download of the statistics.
+  // download, ONE upload of the update block (all G = 2 updates' slots and
+  // noise, with the step's real transition, which 5 device copies put into the
+  // real store's mirror), the G updates as one graph replay where the backend
+  // has graphs, and one download of the statistics.
   checked.reset_counters();
   ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
   ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
   ASSERT_FALSE(pb.model_round);
-  EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step);
+  EXPECT_EQ(checked.counters().uploads, 2);
   EXPECT_EQ(checked.counters().downloads, 2);
   EXPECT_EQ(checked.counters().synchronizations, 0);
   EXPECT_TRUE(same_bits(&pa.sac, &pb.sac, sizeof(SacStats)));
@@ -398,6 +402,9 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
     // (Phase 2's details are below.)
     for (int i = 0; i < 400; ++i) {
       checked.reset_counters();
+      const ReplayStore& model_store = dev.trainer.model_store();
+      const std::int64_t model_total = model_store.total_stored();
+      const std::uint64_t model_layout = model_store.layout_version();
       ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
       ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
       if (!pb.model_round || (GetParam() == Algorithm::kUsbpo && !pb.model.phase_two)) continue;
@@ -412,7 +419,16 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
       // the end; the re-ranking's holdout batches and download.
       const int phase_two = pb.model.phase_two ? 1 : 0;
       const int w2_steps = pb.model.w2.steps;
-      EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step + 2 +
+      // The model store's mirror: five uploads (one per array) per slot range
+      // of the rollouts' transitions (two where the ring wrapped), or of all
+      // live slots after set_capacity moved them.
+      int model_ranges = 1;
+      if (model_store.layout_version() == model_layout) {
+        const std::int64_t fresh = std::min<std::int64_t>(model_store.total_stored() - model_total, model_store.size());
+        const int first = model_store.slot_of_transition(model_store.total_stored() - fresh);
+        model_ranges = first + fresh > model_store.capacity() ? 2 : 1;
+      }
+      EXPECT_EQ(checked.counters().uploads, 2 + 5 * model_ranges + 2 +
                                                 mle.epochs * (train_batches + holdout_batches) + holdout_batches +
                                                 phase_two * (2 + 4 * w2_steps + holdout_batches) +
                                                 chunks * rollout_steps);

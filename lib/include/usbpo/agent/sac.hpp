@@ -130,6 +130,11 @@ class Sac {
   // Graph slot of the backend that run_update captures into.
   static constexpr int kGraphSlot = 0;
 
+  // ---- Block-ahead updates (issue 15; agent/sac_update_block.hpp) ----------
+  // The device minibatch and noise blocks enqueue_update_ops() reads (where
+  // Backend::gather_sac_batch writes them instead of upload_batch()).
+  SacBatchColumns device_batch_columns() const;
+
   // Losses for gradient tests: fixed noise eps (act_dim x batch) instead of rng.
   // critic_loss writes critic gradients, actor_loss actor gradients and the
   // temperature gradient; both upload the current batch() with the noise and
