@@ -454,6 +454,49 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
 }
 
+// The trainer on a backend with graphs (the recording backend over the checked
+// one): each training env step uploads one update block and replays the G
+// updates (gather, update, advance) as one captured sequence with one replay
+// call, and the run equals the CPU's bit for bit.
+TEST_P(TrainerOnBackends, GraphsReplayTheStepsGUpdatesAtOnceBitForBit) {
+  TrainerConfig config = small_trainer(GetParam());
+  config.updates_per_step = 3;
+  CheckedCpuBackend checked;
+  RecordingBackend recording(checked);
+  TrainerConfig on_graphs = config;
+  on_graphs.backend = &recording;
+  TrainingRun cpu, dev;
+  ASSERT_TRUE(cpu.init(config).is_ok());
+  ASSERT_TRUE(dev.init(on_graphs).is_ok());
+  TrainerProgress pa, pb;
+  int counted = 0;
+  for (int i = 0; i < 450; ++i) {
+    recording.reset_counters();
+    const std::int64_t updates_before = pb.gradient_updates;
+    ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
+    ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
+    ASSERT_EQ(pa.gradient_updates, pb.gradient_updates);
+    ASSERT_TRUE(same_bits(&pa.sac, &pb.sac, sizeof(SacStats))) << "step " << i;
+    ASSERT_EQ(pa.episode_return, pb.episode_return);
+    // (The first training step acts at random and uploads the real store's mirror whole.)
+    if (updates_before == 0 || pb.gradient_updates == updates_before || pb.model_round) continue;
+    // A training step without a model round: the action's upload, the block's
+    // upload (with the step's transition), G updates in one replay call, the
+    // action's and the statistics' downloads.
+    ++counted;
+    EXPECT_EQ(recording.counters().uploads, 2);
+    EXPECT_EQ(recording.counters().downloads, 2);
+    EXPECT_EQ(recording.counters().graph_replays, config.updates_per_step);
+    EXPECT_EQ(pb.gradient_updates - updates_before, config.updates_per_step);
+  }
+  EXPECT_GT(counted, 100);
+  EXPECT_GT(recording.recorded(SacUpdateBlock::kGraphSlot), 20u);
+  StateBytes a, b;
+  ASSERT_TRUE(cpu.trainer.save_state(a).is_ok());
+  ASSERT_TRUE(dev.trainer.save_state(b).is_ok());
+  for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
+}
+
 INSTANTIATE_TEST_SUITE_P(Algorithms, TrainerOnBackends,
                          ::testing::Values(Algorithm::kSac, Algorithm::kMbpo, Algorithm::kUsbpo),
                          [](const ::testing::TestParamInfo<Algorithm>& info) {
