@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "checked_cpu_backend.hpp"
 #include "recording_backend.hpp"
 #include "usbpo/agent/device_store_mirror.hpp"
@@ -357,6 +358,22 @@ struct Rig {
     USBPO_RETURN_IF_ERROR(block.run(sac, real_mirror.columns(), model_mirror.columns()));
     return sac.read_stats(stats);
   }
+  // What Trainer::train_agent does: the newest real transition staged into
+  // the block when it is all the mirror lacks, else synced; then as above.
+  Status trainer_updates(int updates, Scalar real_ratio, Rng& rng, SacStats* stats) {
+    const bool fused = real_mirror.behind_by_one();
+    if (fused) {
+      block.stage_newest(real);
+    } else {
+      real_mirror.sync();
+    }
+    model_mirror.sync();
+    USBPO_RETURN_IF_ERROR(block.draw(real, &model, real_ratio, updates, rng));
+    block.upload();
+    if (fused) real_mirror.sync_newest_from_device(block.staged_transition());
+    USBPO_RETURN_IF_ERROR(block.run(sac, real_mirror.columns(), model_mirror.columns()));
+    return sac.read_stats(stats);
+  }
   // The same the way the trainer did before: per update fill_mixed_batch, then update.
   Status direct_updates(int updates, Scalar real_ratio, Rng& rng, SacStats* stats) {
     std::vector<int> slots(static_cast<std::size_t>(config.batch));
@@ -434,6 +451,36 @@ TEST(SacUpdateBlock, StagedTransitionTravelsWithTheBlock) {
   EXPECT_FALSE(rig.real_mirror.behind_by_one());
   EXPECT_TRUE(mirror_equals_store(checked, rig.real_mirror, rig.real));
   EXPECT_EQ(rig.real_mirror.sync(), 0);
+}
+
+// The trainer's per-step path (a stored transition staged into the block or
+// synced, the model store's batch synced, draw, upload, run, statistics) never
+// touches the heap once the recording backend has captured its graph.
+TEST(NoAllocation, BlockAheadUpdatesAndMirrorSyncs) {
+  for (const char* kind : {"cpu", "checked", "recording"}) {
+    Rig rig;
+    rig.init(kind);
+    Rng rng(51);
+    SacStats stats;
+    ASSERT_TRUE(rig.block_updates(3, 0.25f, rng, &stats).is_ok());  // captures (std::function allocates here)
+    const std::vector<Scalar> obs(3, 0.5f), act(2, 0.25f), next(3, -0.5f);
+    const std::vector<std::uint8_t> terminal(4, 0);
+    const std::vector<Scalar> batch_obs(12, 0.1f), batch_act(8, 0.2f), batch_reward(4, 1.0f), batch_next(12, 0.3f);
+    std::int64_t allocations = 0;
+    {
+      testing_support::NoAllocationScope scope;
+      for (int step = 0; step < 20; ++step) {
+        if (!rig.real.store(obs.data(), act.data(), 1.0f, next.data(), step % 5 == 0, 0).is_ok()) FAIL();
+        if (step % 4 == 0 && !rig.model.store_batch(4, batch_obs.data(), batch_act.data(), batch_reward.data(),
+                                                     batch_next.data(), terminal.data(), 0).is_ok()) {
+          FAIL();
+        }
+        if (!rig.trainer_updates(3, 0.25f, rng, &stats).is_ok()) FAIL();
+      }
+      allocations = scope.allocations();
+    }
+    EXPECT_EQ(allocations, 0) << kind;
+  }
 }
 
 TEST(SacUpdateBlock, RefusesMoreUpdatesThanPlacedAndSizesItsParts) {
