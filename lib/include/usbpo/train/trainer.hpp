@@ -76,8 +76,9 @@ struct TrainerConfig {
   TaskRunner* runner = nullptr;
   // Where SAC's numbers live and are computed (nn/backend.hpp), e.g. the CUDA
   // backend of usbpo::cuda; null: the CPU backend (with `runner`). Not owned;
-  // must outlive the trainer. init reserves the device memory SAC needs on it
-  // (Sac::device_bytes_needed) and bytes_needed counts only the host side
+  // must outlive the trainer. init reserves the device memory SAC, the
+  // ensemble, the SAC update block and the stores' device mirrors need on it
+  // (their device_bytes_needed) and bytes_needed counts only the host side
   // then. Results match the CPU within the backend's stated tolerances;
   // checkpoints are the same whichever backend wrote them.
   Backend* backend = nullptr;
