@@ -11,7 +11,9 @@
 // per update) and a mirror of the state for checkpoints and policy files
 // (pull_state / push_state). On the CPU backend device memory is host memory:
 // staging, mirror and device buffers are then the same memory and the
-// transfers copy nothing.
+// transfers copy nothing. (The trainer instead gathers its minibatches on the
+// device from the stores' mirrors, all G updates of an env step drawn a block
+// ahead: agent/sac_update_block.hpp.)
 #pragma once
 
 #include <cstddef>
