@@ -5,6 +5,7 @@
 // captured SAC update replayed like a CUDA graph equal to direct updates.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -370,12 +371,15 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
     ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
   }
   // One env step while training, with no model round: the action's upload and
-  // download, one upload per update (G = 2), one download of the statistics.
+  // download, ONE upload of the update block (all G = 2 updates' slots and
+  // noise, with the step's real transition, which 5 device copies put into the
+  // real store's mirror), the G updates as one graph replay where the backend
+  // has graphs, and one download of the statistics.
   checked.reset_counters();
   ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
   ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
   ASSERT_FALSE(pb.model_round);
-  EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step);
+  EXPECT_EQ(checked.counters().uploads, 2);
   EXPECT_EQ(checked.counters().downloads, 2);
   EXPECT_EQ(checked.counters().synchronizations, 0);
   EXPECT_TRUE(same_bits(&pa.sac, &pb.sac, sizeof(SacStats)));
@@ -398,6 +402,9 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
     // (Phase 2's details are below.)
     for (int i = 0; i < 400; ++i) {
       checked.reset_counters();
+      const ReplayStore& model_store = dev.trainer.model_store();
+      const std::int64_t model_total = model_store.total_stored();
+      const std::uint64_t model_layout = model_store.layout_version();
       ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
       ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
       if (!pb.model_round || (GetParam() == Algorithm::kUsbpo && !pb.model.phase_two)) continue;
@@ -412,7 +419,16 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
       // the end; the re-ranking's holdout batches and download.
       const int phase_two = pb.model.phase_two ? 1 : 0;
       const int w2_steps = pb.model.w2.steps;
-      EXPECT_EQ(checked.counters().uploads, 1 + config.updates_per_step + 2 +
+      // The model store's mirror: five uploads (one per array) per slot range
+      // of the rollouts' transitions (two where the ring wrapped), or of all
+      // live slots after set_capacity moved them.
+      int model_ranges = 1;
+      if (model_store.layout_version() == model_layout) {
+        const std::int64_t fresh = std::min<std::int64_t>(model_store.total_stored() - model_total, model_store.size());
+        const int first = model_store.slot_of_transition(model_store.total_stored() - fresh);
+        model_ranges = first + fresh > model_store.capacity() ? 2 : 1;
+      }
+      EXPECT_EQ(checked.counters().uploads, 2 + 5 * model_ranges + 2 +
                                                 mle.epochs * (train_batches + holdout_batches) + holdout_batches +
                                                 phase_two * (2 + 4 * w2_steps + holdout_batches) +
                                                 chunks * rollout_steps);
@@ -435,6 +451,49 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   ASSERT_TRUE(cpu.trainer.save_state(a).is_ok());
   ASSERT_TRUE(dev.trainer.save_state(b).is_ok());
   ASSERT_EQ(a.arrays.size(), b.arrays.size());
+  for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
+}
+
+// The trainer on a backend with graphs (the recording backend over the checked
+// one): each training env step uploads one update block and replays the G
+// updates (gather, update, advance) as one captured sequence with one replay
+// call, and the run equals the CPU's bit for bit.
+TEST_P(TrainerOnBackends, GraphsReplayTheStepsGUpdatesAtOnceBitForBit) {
+  TrainerConfig config = small_trainer(GetParam());
+  config.updates_per_step = 3;
+  CheckedCpuBackend checked;
+  RecordingBackend recording(checked);
+  TrainerConfig on_graphs = config;
+  on_graphs.backend = &recording;
+  TrainingRun cpu, dev;
+  ASSERT_TRUE(cpu.init(config).is_ok());
+  ASSERT_TRUE(dev.init(on_graphs).is_ok());
+  TrainerProgress pa, pb;
+  int counted = 0;
+  for (int i = 0; i < 450; ++i) {
+    recording.reset_counters();
+    const std::int64_t updates_before = pb.gradient_updates;
+    ASSERT_TRUE(cpu.trainer.step(&pa).is_ok());
+    ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
+    ASSERT_EQ(pa.gradient_updates, pb.gradient_updates);
+    ASSERT_TRUE(same_bits(&pa.sac, &pb.sac, sizeof(SacStats))) << "step " << i;
+    ASSERT_EQ(pa.episode_return, pb.episode_return);
+    // (The first training step acts at random and uploads the real store's mirror whole.)
+    if (updates_before == 0 || pb.gradient_updates == updates_before || pb.model_round) continue;
+    // A training step without a model round: the action's upload, the block's
+    // upload (with the step's transition), G updates in one replay call, the
+    // action's and the statistics' downloads.
+    ++counted;
+    EXPECT_EQ(recording.counters().uploads, 2);
+    EXPECT_EQ(recording.counters().downloads, 2);
+    EXPECT_EQ(recording.counters().graph_replays, config.updates_per_step);
+    EXPECT_EQ(pb.gradient_updates - updates_before, config.updates_per_step);
+  }
+  EXPECT_GT(counted, 100);
+  EXPECT_GT(recording.recorded(SacUpdateBlock::kGraphSlot), 20u);
+  StateBytes a, b;
+  ASSERT_TRUE(cpu.trainer.save_state(a).is_ok());
+  ASSERT_TRUE(dev.trainer.save_state(b).is_ok());
   for (const auto& [name, bytes] : a.arrays) EXPECT_TRUE(bytes == b.arrays[name]) << name;
 }
 

@@ -272,5 +272,24 @@ void CheckedCpuBackend::all_finite(const Scalar* x, std::size_t n, double* flag)
   inner_.all_finite(x, n, flag);
 }
 
+// ---- Replay stores on the device (issue 15) ----------------------------------
+
+void CheckedCpuBackend::gather_sac_batch(const StoreColumns& real, const StoreColumns& model,
+                                         const std::int32_t* header, const int* slots, const Scalar* noise,
+                                         int obs_dim, int act_dim, int batch, const SacBatchColumns& dst) {
+  expect_device("gather_sac_batch", {real.obs, real.act, real.reward, real.next_obs, real.terminal, model.obs,
+                                     model.act, model.reward, model.next_obs, model.terminal, header, slots, noise,
+                                     dst.obs, dst.act, dst.reward, dst.next_obs, dst.not_done, dst.eps_next,
+                                     dst.eps_actor});
+  Open open(*this, true);
+  inner_.gather_sac_batch(real, model, header, slots, noise, obs_dim, act_dim, batch, dst);
+}
+
+void CheckedCpuBackend::advance_update_index(std::int32_t* header) {
+  expect_device("advance_update_index", {header});
+  Open open(*this, true);
+  inner_.advance_update_index(header);
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

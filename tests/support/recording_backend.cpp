@@ -234,5 +234,20 @@ void RecordingBackend::all_finite(const Scalar* x, std::size_t n, double* flag) 
   issue([=](Backend& b) { b.all_finite(x, n, flag); });
 }
 
+// ---- Replay stores on the device (issue 15) ----------------------------------
+// (The store and batch descriptors are copied by value: their device addresses
+// are fixed at placement, as a graph bakes them in; the update index is read
+// from device memory on every replay.)
+
+void RecordingBackend::gather_sac_batch(const StoreColumns& real, const StoreColumns& model,
+                                        const std::int32_t* header, const int* slots, const Scalar* noise,
+                                        int obs_dim, int act_dim, int batch, const SacBatchColumns& dst) {
+  issue([=](Backend& b) { b.gather_sac_batch(real, model, header, slots, noise, obs_dim, act_dim, batch, dst); });
+}
+
+void RecordingBackend::advance_update_index(std::int32_t* header) {
+  issue([=](Backend& b) { b.advance_update_index(header); });
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

@@ -39,6 +39,7 @@ std::size_t ReplayStore::bytes_needed(const ReplayConfig& config) {
 }
 
 void ReplayStore::clear() {
+  ++layout_version_;
   size_ = 0;
   total_ = 0;
   base_ = 0;
@@ -84,6 +85,7 @@ void ReplayStore::drop_overwritten_epochs() {
 
 void ReplayStore::rotate_left(int shift) {
   if (shift == 0) return;
+  ++layout_version_;
   const std::size_t s = static_cast<std::size_t>(shift), cap = static_cast<std::size_t>(capacity_);
   for_each_array([&](auto* data, int width) {
     const std::size_t w = static_cast<std::size_t>(width);
@@ -109,6 +111,7 @@ Status ReplayStore::set_capacity(int capacity) {
                          config_.capacity);
   }
   if (capacity == capacity_) return Status::ok();
+  ++layout_version_;
   // Oldest first from slot 0, then keep the newest `capacity` of them.
   rotate_left(slot_of(oldest_live()));
   const int keep = std::min(size_, capacity);
@@ -246,7 +249,9 @@ void ReplayStore::visit_state(StateVisitor& v, const char* prefix) {
   // File layout: a full store as slot g % capacity holding transition g, any
   // other oldest first from slot 0. A writer moves its data there first (the
   // slot order is invisible to sampling, so this changes nothing it does); a
-  // reader (empty until now) is trivially in it.
+  // reader (empty until now) is trivially in it. A reader replaces the data,
+  // a writer may have moved it: either way a device mirror copies it again.
+  ++layout_version_;
   to_file_layout();
   std::int32_t saved_capacity = capacity_;
   v.value(prefix, "capacity", &saved_capacity);

@@ -423,6 +423,12 @@ Status Sac::read_stats(SacStats* stats) {
   return Status::ok();
 }
 
+SacBatchColumns Sac::device_batch_columns() const {
+  const SacBatch& b = device_batch_.batch;
+  return SacBatchColumns{b.obs, b.act, b.reward, b.next_obs, b.not_done, device_batch_.eps_next,
+                         device_batch_.eps_actor};
+}
+
 Status Sac::update(Rng& rng, SacStats* stats) {
   upload_batch(rng);
   USBPO_RETURN_IF_ERROR(run_update());

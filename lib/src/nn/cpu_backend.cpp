@@ -405,4 +405,30 @@ void CpuBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
   *flag = usbpo::all_finite(x, n) ? 1.0 : 0.0;
 }
 
+// ---- Replay stores on the device (issue 15) ----------------------------------
+
+void CpuBackend::gather_sac_batch(const StoreColumns& real, const StoreColumns& model, const std::int32_t* header,
+                                  const int* slots, const Scalar* noise, int obs_dim, int act_dim, int batch,
+                                  const SacBatchColumns& dst) {
+  ++counters_.op_calls;
+  const std::size_t n = static_cast<std::size_t>(batch), g = static_cast<std::size_t>(header[kUpdateBlockIndex]);
+  const std::size_t n_real = static_cast<std::size_t>(header[kUpdateBlockRealCount]);
+  const int* update_slots = slots + g * n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const StoreColumns& s = i < n_real ? real : model;
+    element::gather_transition(s.obs, s.act, s.reward, s.next_obs, s.terminal,
+                               static_cast<std::size_t>(update_slots[i]), obs_dim, act_dim, i, dst.obs, dst.act,
+                               dst.reward, dst.next_obs, dst.not_done);
+  }
+  const std::size_t eps = n * static_cast<std::size_t>(act_dim);
+  const Scalar* update_noise = noise + g * 2 * eps;
+  std::copy(update_noise, update_noise + eps, dst.eps_next);
+  std::copy(update_noise + eps, update_noise + 2 * eps, dst.eps_actor);
+}
+
+void CpuBackend::advance_update_index(std::int32_t* header) {
+  ++counters_.op_calls;
+  ++header[kUpdateBlockIndex];
+}
+
 }  // namespace usbpo

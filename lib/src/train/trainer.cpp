@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "usbpo/agent/mixed_batch.hpp"
 #include "usbpo/nn/action_scaling.hpp"
 #include "usbpo/nn/backend.hpp"
 #include "usbpo/train/dataset.hpp"
@@ -85,8 +84,8 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   next_obs_ = arena.allocate<Scalar>(obs_dim);
   action_ = arena.allocate<Scalar>(act_dim);
   env_action_ = arena.allocate<Scalar>(act_dim);
-  slots_ = arena.allocate<int>(static_cast<std::size_t>(config_.sac.batch));
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the trainer");
+  USBPO_RETURN_IF_ERROR(update_block_.place_host(config_.sac, c.updates_per_step, arena));
   if (!uses_model(c.algorithm)) return Status::ok();
   if (c.model_train_freq < 1 || c.rollout_batch < 1 || c.model_retain_epochs < 1 || !(c.real_ratio >= 0) ||
       !(c.real_ratio <= 1) || c.policy_epoch_length < 1) {
@@ -192,8 +191,16 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
         config.backend->device_is_host() ? 0 : W2FineTune::device_bytes_needed(config_.w2, config_.model);
     const std::size_t model_device =
         uses_model(config_.algorithm) ? size_sum(GaussianEnsemble::device_bytes_needed(config_.model), w2_device) : 0;
-    USBPO_RETURN_IF_ERROR(
-        config.backend->reserve_device(size_sum(Sac::device_bytes_needed(config_.sac), model_device)));
+    // And the SAC update block's device twin and the stores' mirrors (issue 15).
+    const bool on_host = config.backend->device_is_host();
+    std::size_t stores_device = size_sum(
+        SacUpdateBlock::device_bytes_needed(config_.sac, config_.updates_per_step, on_host),
+        DeviceStoreMirror::device_bytes_needed(real_.config(), on_host));
+    if (uses_model(config_.algorithm)) {
+      stores_device = size_sum(stores_device, DeviceStoreMirror::device_bytes_needed(model_store_.config(), on_host));
+    }
+    USBPO_RETURN_IF_ERROR(config.backend->reserve_device(
+        size_sum(size_sum(Sac::device_bytes_needed(config_.sac), model_device), stores_device)));
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, *config.backend, arena, init_rng));
   } else {
     USBPO_RETURN_IF_ERROR(sac_.init(config_.sac, arena, init_rng));
@@ -209,6 +216,10 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
     model_.set_runner(config.runner);
     w2_.set_runner(config.runner);
   }
+  // After SAC and the ensemble, so that their device placements stay where they were.
+  USBPO_RETURN_IF_ERROR(update_block_.place_device(sac_.backend()));
+  USBPO_RETURN_IF_ERROR(real_mirror_.place(real_, sac_.backend()));
+  if (uses_model(config_.algorithm)) USBPO_RETURN_IF_ERROR(model_mirror_.place(model_store_, sac_.backend()));
   policy_epoch_ = -1;
   val_count_ = 0;
   progress_ = TrainerProgress();
@@ -319,17 +330,31 @@ Status Trainer::start_episode() {
 }
 
 Status Trainer::train_agent() {
+  const int updates = config_.updates_per_step;
+  if (updates == 0) return Status::ok();
   const double t0 = now();
-  for (int g = 0; g < config_.updates_per_step; ++g) {
-    // Real and model data by real_ratio (all real before the first rollouts, and for SAC).
-    const bool model_based = uses_model(config_.algorithm);
-    USBPO_RETURN_IF_ERROR(fill_mixed_batch(real_, model_based ? &model_store_ : nullptr,
-                                           model_based ? config_.real_ratio : 1.0f, rng_, slots_, sac_));
-    // Statistics (a download) only for the step's last update: the progress shows that one.
-    const bool last = g == config_.updates_per_step - 1;
-    USBPO_RETURN_IF_ERROR(sac_.update(rng_, last ? &progress_.sac : nullptr));
-    ++progress_.gradient_updates;
+  const bool model_based = uses_model(config_.algorithm);
+  // The device mirrors catch up with the stores; the step's real transition
+  // (usually all that is new) travels in the update block's upload.
+  const bool fused = real_mirror_.behind_by_one();
+  if (fused) {
+    update_block_.stage_newest(real_);
+  } else {
+    real_mirror_.sync();
   }
+  if (model_based) model_mirror_.sync();
+  // All G updates' slots and noise, in the order the updates always drew them
+  // (real and model data by real_ratio: all real before the first rollouts, and for SAC).
+  USBPO_RETURN_IF_ERROR(update_block_.draw(real_, model_based ? &model_store_ : nullptr,
+                                           model_based ? config_.real_ratio : 1.0f, updates, rng_));
+  update_block_.upload();
+  if (fused) real_mirror_.sync_newest_from_device(update_block_.staged_transition());
+  USBPO_RETURN_IF_ERROR(update_block_.run(sac_, real_mirror_.columns(),
+                                          model_based ? model_mirror_.columns() : StoreColumns()));
+  progress_.gradient_updates += updates - 1;
+  // Statistics (a download) only for the step's last update: the progress shows that one.
+  USBPO_RETURN_IF_ERROR(sac_.read_stats(&progress_.sac));
+  ++progress_.gradient_updates;
   progress_.time.sac += now() - t0;
   return Status::ok();
 }

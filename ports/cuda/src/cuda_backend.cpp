@@ -451,6 +451,32 @@ void CudaBackend::all_finite(const Scalar* x, std::size_t n, double* flag) {
   launched("all_finite");
 }
 
+// ---- Replay stores on the device (issue 15) ----------------------------------
+
+static_assert(kernels::kHeaderIndex == kUpdateBlockIndex && kernels::kHeaderRealCount == kUpdateBlockRealCount,
+              "the kernels read the update block's header as backend.hpp lays it out");
+
+namespace {
+kernels::StoreArrays store_arrays(const StoreColumns& c) {
+  return kernels::StoreArrays{c.obs, c.act, c.reward, c.next_obs, c.terminal};
+}
+}  // namespace
+
+void CudaBackend::gather_sac_batch(const StoreColumns& real, const StoreColumns& model, const std::int32_t* header,
+                                   const int* slots, const Scalar* noise, int obs_dim, int act_dim, int batch,
+                                   const SacBatchColumns& dst) {
+  const kernels::SacBatchArrays out{dst.obs,      dst.act,      dst.reward,   dst.next_obs,
+                                    dst.not_done, dst.eps_next, dst.eps_actor};
+  kernels::gather_sac_batch(stream_, store_arrays(real), store_arrays(model), header, slots, noise, obs_dim, act_dim,
+                            batch, out);
+  launched("gather_sac_batch");
+}
+
+void CudaBackend::advance_update_index(std::int32_t* header) {
+  kernels::advance_update_index(stream_, header);
+  launched("advance_update_index");
+}
+
 Status make_cuda_backend(const CudaBackendOptions& options, std::unique_ptr<Backend>* out) {
   std::unique_ptr<CudaBackend> backend;
   USBPO_RETURN_IF_ERROR(CudaBackend::create(options, &backend));

@@ -113,4 +113,34 @@ void w2_backward(cudaStream_t stream, const float* outputs, std::size_t output_s
                  int out, int n, float* d_mu, float* d_sd, float* d_max, float* d_min);
 void all_finite(cudaStream_t stream, const float* x, std::size_t n, double* flag);
 
+// ---- Replay stores on the device (issue 15) ----------------------------------
+// A store's per-transition arrays (usbpo::StoreColumns) and a SAC minibatch
+// with its noise (usbpo::SacBatchColumns), by value: fixed after placement.
+struct StoreArrays {
+  const float* obs;
+  const float* act;
+  const float* reward;
+  const float* next_obs;
+  const std::uint8_t* terminal;
+};
+struct SacBatchArrays {
+  float* obs;
+  float* act;
+  float* reward;
+  float* next_obs;
+  float* not_done;
+  float* eps_next;
+  float* eps_actor;
+};
+// The update block's int32 header (usbpo::kUpdateBlockIndex, kUpdateBlockRealCount).
+constexpr int kHeaderIndex = 0;
+constexpr int kHeaderRealCount = 1;
+// Backend::gather_sac_batch: update header[0]'s batch from the two stores
+// (real columns below header[1]) and its noise; one launch.
+void gather_sac_batch(cudaStream_t stream, const StoreArrays& real, const StoreArrays& model,
+                      const std::int32_t* header, const int* slots, const float* noise, int obs_dim, int act_dim,
+                      int batch, const SacBatchArrays& dst);
+// header[0] += 1 (one thread).
+void advance_update_index(cudaStream_t stream, std::int32_t* header);
+
 }  // namespace usbpo::cuda::kernels

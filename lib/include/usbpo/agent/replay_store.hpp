@@ -70,6 +70,13 @@ class ReplayStore {
   const Scalar* act_data() const { return act_; }
   const Scalar* reward_data() const { return reward_; }
   const Scalar* next_obs_data() const { return next_obs_; }
+  const std::uint8_t* terminal_data() const { return terminal_; }
+  // The slot holding live transition `global` (total_stored() - size() <= global < total_stored()).
+  int slot_of_transition(std::int64_t global) const { return slot_of(global); }
+  // Changes whenever transitions may have moved between slots or been
+  // replaced other than by storing (set_capacity, clear, a checkpoint visit);
+  // a device mirror then copies all live slots again (DeviceStoreMirror).
+  std::uint64_t layout_version() const { return layout_version_; }
   // Live transitions tagged with epoch e.
   int epoch_size(std::int32_t e) const;
   // Write the slots of all live transitions, oldest first, into slots (size()).
@@ -119,6 +126,7 @@ class ReplayStore {
   int capacity_ = 0;
   std::int64_t total_ = 0;
   std::int64_t base_ = 0;  // the global index that slot 0 holds (or held)
+  std::uint64_t layout_version_ = 0;
 };
 
 }  // namespace usbpo

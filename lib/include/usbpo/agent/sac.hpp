@@ -11,7 +11,9 @@
 // per update) and a mirror of the state for checkpoints and policy files
 // (pull_state / push_state). On the CPU backend device memory is host memory:
 // staging, mirror and device buffers are then the same memory and the
-// transfers copy nothing.
+// transfers copy nothing. (The trainer instead gathers its minibatches on the
+// device from the stores' mirrors, all G updates of an env step drawn a block
+// ahead: agent/sac_update_block.hpp.)
 #pragma once
 
 #include <cstddef>
@@ -129,6 +131,11 @@ class Sac {
   void enqueue_update_ops();
   // Graph slot of the backend that run_update captures into.
   static constexpr int kGraphSlot = 0;
+
+  // ---- Block-ahead updates (issue 15; agent/sac_update_block.hpp) ----------
+  // The device minibatch and noise blocks enqueue_update_ops() reads (where
+  // Backend::gather_sac_batch writes them instead of upload_batch()).
+  SacBatchColumns device_batch_columns() const;
 
   // Losses for gradient tests: fixed noise eps (act_dim x batch) instead of rng.
   // critic_loss writes critic gradients, actor_loss actor gradients and the

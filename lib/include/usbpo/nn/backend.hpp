@@ -47,6 +47,31 @@ struct BackendCounters {
 
 // (AdamSegment, one decayed span of an Adam buffer, is in nn/adam.hpp.)
 
+// ---- Replay stores on the device (issue 15) --------------------------------
+// The per-transition arrays of a replay store in device memory (slot i is
+// column i of each; terminal is 0 or 1 per slot).
+struct StoreColumns {
+  const Scalar* obs = nullptr;       // (obs_dim x slots)
+  const Scalar* act = nullptr;       // (act_dim x slots)
+  const Scalar* reward = nullptr;    // (slots)
+  const Scalar* next_obs = nullptr;  // (obs_dim x slots)
+  const std::uint8_t* terminal = nullptr;  // (slots)
+};
+// A SAC minibatch in device memory, column-major, and its two noise blocks.
+struct SacBatchColumns {
+  Scalar* obs = nullptr;        // (obs_dim x batch)
+  Scalar* act = nullptr;        // (act_dim x batch)
+  Scalar* reward = nullptr;     // (batch)
+  Scalar* next_obs = nullptr;   // (obs_dim x batch)
+  Scalar* not_done = nullptr;   // (batch)
+  Scalar* eps_next = nullptr;   // (act_dim x batch)
+  Scalar* eps_actor = nullptr;  // (act_dim x batch)
+};
+// The int32 header of an update block in device memory (gather_sac_batch).
+constexpr int kUpdateBlockIndex = 0;      // the update the next gather builds
+constexpr int kUpdateBlockRealCount = 1;  // real columns of each batch (the rest are model columns)
+
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -212,6 +237,19 @@ class Backend {
                            Scalar* d_min) = 0;
   // *flag = 1 when all n values are finite, else 0.
   virtual void all_finite(const Scalar* x, std::size_t n, double* flag) = 0;
+
+  // ---- Replay stores on the device (issue 15) --------------------------------
+  // Minibatch g = header[kUpdateBlockIndex] of an update block: column i < r =
+  // header[kUpdateBlockRealCount] is real slot slots[g batch + i], column i >= r
+  // model slot slots[g batch + i] (obs, act, reward, next_obs, not_done = 1 -
+  // terminal); eps_next and eps_actor are the 2 act_dim batch floats at
+  // noise + g 2 act_dim batch (the next-state sample's, then the actor's). The
+  // index is read from device memory, so a captured gather sees it advance.
+  virtual void gather_sac_batch(const StoreColumns& real, const StoreColumns& model, const std::int32_t* header,
+                                const int* slots, const Scalar* noise, int obs_dim, int act_dim, int batch,
+                                const SacBatchColumns& dst) = 0;
+  // header[kUpdateBlockIndex] += 1 (after an update of the block).
+  virtual void advance_update_index(std::int32_t* header) = 0;
 
  protected:
   BackendCounters counters_;

@@ -98,6 +98,12 @@ class CpuBackend final : public Backend {
                    int out, int n, Scalar* d_mu, Scalar* d_sd, Scalar* d_max, Scalar* d_min) override;
   void all_finite(const Scalar* x, std::size_t n, double* flag) override;
 
+  // ---- Replay stores on the device (issue 15) ----
+  void gather_sac_batch(const StoreColumns& real, const StoreColumns& model, const std::int32_t* header,
+                        const int* slots, const Scalar* noise, int obs_dim, int act_dim, int batch,
+                        const SacBatchColumns& dst) override;
+  void advance_update_index(std::int32_t* header) override;
+
  private:
   Arena* host_arena_ = nullptr;
   TaskRunner* runner_ = nullptr;

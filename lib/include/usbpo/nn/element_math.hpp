@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -99,6 +100,20 @@ USBPO_HD double critic_error(float q, float y, int n, float* dq) {
 USBPO_HD int critic_argmin(float q1, float q2) { return q2 < q1 ? 1 : 0; }
 USBPO_HD double actor_loss_term(float q1, float q2, float log_pi, float alpha, int n) {
   return (static_cast<double>(alpha) * log_pi - std::fmin(q1, q2)) / n;
+}
+
+// One column of a SAC minibatch from slot `slot` of a store's arrays into
+// column `i` of the batch: obs, act, reward, next_obs and not_done = 1 - terminal.
+USBPO_HD void gather_transition(const float* obs, const float* act, const float* reward, const float* next_obs,
+                                const std::uint8_t* terminal, std::size_t slot, int obs_dim, int act_dim,
+                                std::size_t i, float* out_obs, float* out_act, float* out_reward,
+                                float* out_next_obs, float* out_not_done) {
+  const std::size_t od = static_cast<std::size_t>(obs_dim), ad = static_cast<std::size_t>(act_dim);
+  for (std::size_t d = 0; d < od; ++d) out_obs[i * od + d] = obs[slot * od + d];
+  for (std::size_t d = 0; d < ad; ++d) out_act[i * ad + d] = act[slot * ad + d];
+  out_reward[i] = reward[slot];
+  for (std::size_t d = 0; d < od; ++d) out_next_obs[i * od + d] = next_obs[slot * od + d];
+  out_not_done[i] = terminal[slot] ? 0.0f : 1.0f;
 }
 
 // One normalised feature: (x - mean) / std.

@@ -12,10 +12,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "usbpo/agent/device_store_mirror.hpp"
 #include "usbpo/agent/env.hpp"
 #include "usbpo/agent/policy_mixture.hpp"
 #include "usbpo/agent/replay_store.hpp"
 #include "usbpo/agent/sac.hpp"
+#include "usbpo/agent/sac_update_block.hpp"
 #include "usbpo/base/arena.hpp"
 #include "usbpo/base/rng.hpp"
 #include "usbpo/base/status.hpp"
@@ -74,8 +76,9 @@ struct TrainerConfig {
   TaskRunner* runner = nullptr;
   // Where SAC's numbers live and are computed (nn/backend.hpp), e.g. the CUDA
   // backend of usbpo::cuda; null: the CPU backend (with `runner`). Not owned;
-  // must outlive the trainer. init reserves the device memory SAC needs on it
-  // (Sac::device_bytes_needed) and bytes_needed counts only the host side
+  // must outlive the trainer. init reserves the device memory SAC, the
+  // ensemble, the SAC update block and the stores' device mirrors need on it
+  // (their device_bytes_needed) and bytes_needed counts only the host side
   // then. Results match the CPU within the backend's stated tolerances;
   // checkpoints are the same whichever backend wrote them.
   Backend* backend = nullptr;
@@ -171,6 +174,11 @@ class Trainer {
   // a phase 2 since init or load_state).
   W2Batch phase_two_validation() const { return W2Batch{val_obs_, val_act_, val_k1_, val_k2_, val_count_}; }
   Rng& rng() { return rng_; }
+  // The stores' device mirrors SAC gathers its minibatches from (issue 15;
+  // the stores themselves where the device is the host). Current after each
+  // step that trained the agent.
+  DeviceStoreMirror& real_mirror() { return real_mirror_; }
+  DeviceStoreMirror& model_mirror() { return model_mirror_; }
 
  private:
   Status place(const TrainerConfig& config, int obs_dim, int act_dim, int env_state_size, Arena& arena);
@@ -196,7 +204,11 @@ class Trainer {
   Scalar* next_obs_ = nullptr;    // (obs_dim)
   Scalar* action_ = nullptr;      // (act_dim) squashed
   Scalar* env_action_ = nullptr;  // (act_dim) scaled to the env's bounds
-  int* slots_ = nullptr;          // (batch) sampled store slots
+  // Block-ahead SAC updates (issue 15): one upload of all G updates' slots and
+  // noise per env step, batches gathered on the device from the mirrors.
+  SacUpdateBlock update_block_;
+  DeviceStoreMirror real_mirror_;
+  DeviceStoreMirror model_mirror_;  // placed for the model-based algorithms only
   // MBPO family.
   GaussianEnsemble model_;
   W2FineTune w2_;
