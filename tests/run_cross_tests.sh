@@ -26,6 +26,6 @@ cmake --build "$build" -j"$(nproc)"
 # round trip, the thread pool) runs here. CheckedBackend.* is the trainer suite
 # again on the checked backend (the host-access rule does not depend on the
 # target): natively it takes 20 s, under qemu over 10 minutes.
-emulation_heavy='^(Learning\.|GaussianEnsemble\.FitsNoisy|Algorithms/ResumeIsBitExact\.|Algorithms/ModelBasedTrainer\.RunsEndToEnd|Checkpoint\.ResumesIntoLargerStores|ModelStore\.FollowsTheRolloutLength|Trainer\.CountsSteps|Trainer\.SameSeed|MlpTasks\.|Algorithms/ThreadsDeterminism\.|ThreadsNoAllocation\.|Algorithms/ThreadsNoAllocationTrainer\.|CheckedBackend\.)'
+emulation_heavy='^(Learning\.|GaussianEnsemble\.FitsNoisy|Algorithms/ResumeIsBitExact\.|Algorithms/ModelBasedTrainer\.RunsEndToEnd|Checkpoint\.ResumesIntoLargerStores|ModelStore\.FollowsTheRolloutLength|Trainer\.CountsSteps|Trainer\.SameSeed|MlpTasks\.|Algorithms/ThreadsDeterminism\.|ThreadsNoAllocation\.|Algorithms/ThreadsNoAllocationTrainer\.|CheckedBackend\.|Algorithms/TrainerOnBackends\.GraphsReplay)'
 # shellcheck disable=SC2086
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 1500 ${USBPO_CTEST_ARGS:--E $emulation_heavy}
