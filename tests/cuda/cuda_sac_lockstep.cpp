@@ -17,25 +17,6 @@
 namespace usbpo::cuda::testing {
 namespace {
 
-// A fresh backend of its own (each reserves its device block once).
-std::unique_ptr<CudaBackend> fresh_backend() {
-  std::unique_ptr<CudaBackend> b;
-  CudaBackendOptions options;
-  options.min_free_bytes = 0;
-  EXPECT_TRUE(CudaBackend::create(options, &b).is_ok());
-  return b;
-}
-
-// Skip (visibly) without a device.
-#define USBPO_REQUIRE_GPU()                              \
-  do {                                                   \
-    std::string reason_;                                 \
-    if (!shared_backend(&reason_)) {                     \
-      std::printf("SKIPPED: %s\n", reason_.c_str());     \
-      GTEST_SKIP() << reason_;                           \
-    }                                                    \
-  } while (0)
-
 SacConfig hopper_sac() {
   SacConfig c;
   c.obs_dim = 11;

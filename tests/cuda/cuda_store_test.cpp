@@ -148,14 +148,6 @@ TEST_F(CudaStores, GatherDirectAndReplayedEqualsTheCpuBitForBit) {
   EXPECT_EQ(to_host(d_header, 2), (std::vector<std::int32_t>{updates, n_real}));
 }
 
-std::unique_ptr<CudaBackend> fresh_backend() {
-  std::unique_ptr<CudaBackend> b;
-  CudaBackendOptions options;
-  options.min_free_bytes = 0;
-  EXPECT_TRUE(CudaBackend::create(options, &b).is_ok());
-  return b;
-}
-
 TrainerConfig small_trainer(Algorithm algorithm, Backend* backend) {
   TrainerConfig c;
   c.algorithm = algorithm;
@@ -194,11 +186,7 @@ struct TrainingRun {
 class CudaBlockAhead : public ::testing::TestWithParam<Algorithm> {};
 
 TEST_P(CudaBlockAhead, TwoUploadsTwoDownloadsOneReplayOfGPerTrainingStep) {
-  std::string reason;
-  if (!shared_backend(&reason)) {
-    std::printf("SKIPPED: %s\n", reason.c_str());
-    GTEST_SKIP() << reason;
-  }
+  USBPO_REQUIRE_GPU();
   std::unique_ptr<CudaBackend> gpu = fresh_backend();
   ASSERT_TRUE(gpu);
   const TrainerConfig config = small_trainer(GetParam(), gpu.get());

@@ -5,6 +5,14 @@
 
 namespace usbpo::cuda::testing {
 
+std::unique_ptr<CudaBackend> fresh_backend() {
+  std::unique_ptr<CudaBackend> b;
+  CudaBackendOptions options;
+  options.min_free_bytes = 0;
+  EXPECT_TRUE(CudaBackend::create(options, &b).is_ok());
+  return b;
+}
+
 CudaBackend* shared_backend(std::string* reason) {
   static std::unique_ptr<CudaBackend> backend;
   static std::string why;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,19 @@ namespace usbpo::cuda::testing {
 
 // The binary's backend with a 256 MiB device block, or null and *reason.
 CudaBackend* shared_backend(std::string* reason);
+
+// A fresh backend of its own (for a trainer, which reserves its device block once).
+std::unique_ptr<CudaBackend> fresh_backend();
+
+// In a TEST/TEST_P body: skip (visibly, "SKIPPED: ..." on stdout) without a device.
+#define USBPO_REQUIRE_GPU()                                           \
+  do {                                                                \
+    std::string reason_;                                              \
+    if (!::usbpo::cuda::testing::shared_backend(&reason_)) {          \
+      std::printf("SKIPPED: %s\n", reason_.c_str());                  \
+      GTEST_SKIP() << reason_;                                        \
+    }                                                                 \
+  } while (0)
 
 // A test on the GPU: skipped (and said so on stdout, which ctest matches) without one.
 class GpuTest : public ::testing::Test {

@@ -384,12 +384,14 @@ void Sac::enqueue_update_ops() {
   update_targets();
 }
 
+void Sac::draw_update_noise(Rng& rng, std::size_t count, Scalar* eps_next, Scalar* eps_actor) {
+  for (std::size_t i = 0; i < count; ++i) eps_next[i] = rng.normal();
+  for (std::size_t i = 0; i < count; ++i) eps_actor[i] = rng.normal();
+}
+
 void Sac::upload_batch(Rng& rng) {
-  // The noise in the order the host Rng always drew it: the next-state
-  // sample's, then the actor's.
-  const std::size_t count = static_cast<std::size_t>(config_.batch) * config_.act_dim;
-  for (std::size_t i = 0; i < count; ++i) staging_.eps_next[i] = rng.normal();
-  for (std::size_t i = 0; i < count; ++i) staging_.eps_actor[i] = rng.normal();
+  draw_update_noise(rng, static_cast<std::size_t>(config_.batch) * config_.act_dim, staging_.eps_next,
+                    staging_.eps_actor);
   backend_->upload(device_batch_.base, staging_.base, batch_floats_ * sizeof(Scalar));
 }
 

@@ -108,11 +108,10 @@ Status SacUpdateBlock::draw(const ReplayStore& real, const ReplayStore* model, S
   int* slots = reinterpret_cast<int*>(host_ + layout_.slots);
   Scalar* noise = reinterpret_cast<Scalar*>(host_ + layout_.noise);
   for (int g = 0; g < updates; ++g) {
-    int* update_slots = slots + static_cast<std::size_t>(g) * batch;
-    if (n_real > 0) USBPO_RETURN_IF_ERROR(real.sample_uniform(rng, n_real, update_slots));
-    if (batch - n_real > 0) USBPO_RETURN_IF_ERROR(model->sample_uniform(rng, batch - n_real, update_slots + n_real));
+    USBPO_RETURN_IF_ERROR(
+        draw_mixed_slots(real, model, batch, n_real, rng, slots + static_cast<std::size_t>(g) * batch));
     Scalar* eps = noise + static_cast<std::size_t>(g) * noise_floats_;
-    for (std::size_t i = 0; i < 2 * act_floats; ++i) eps[i] = rng.normal();  // next-state sample's, then actor's
+    Sac::draw_update_noise(rng, act_floats, eps, eps + act_floats);
   }
   updates_ = updates;
   return Status::ok();

@@ -351,8 +351,10 @@ Status Trainer::train_agent() {
   if (fused) real_mirror_.sync_newest_from_device(update_block_.staged_transition());
   USBPO_RETURN_IF_ERROR(update_block_.run(sac_, real_mirror_.columns(),
                                           model_based ? model_mirror_.columns() : StoreColumns()));
+  // Statistics (a download) only for the step's last update: the progress shows
+  // that one. As with one update at a time, the last update counts only once
+  // its statistics pass (read_stats refuses a non-finite temperature).
   progress_.gradient_updates += updates - 1;
-  // Statistics (a download) only for the step's last update: the progress shows that one.
   USBPO_RETURN_IF_ERROR(sac_.read_stats(&progress_.sac));
   ++progress_.gradient_updates;
   progress_.time.sac += now() - t0;

@@ -124,6 +124,9 @@ class Sac {
   // then the statistics of the last update (one download; kNonFinite for a
   // non-finite temperature).
   void upload_batch(Rng& rng);
+  // One update's noise in the order the host Rng always draws it: `count`
+  // (act_dim x batch) into eps_next (the next-state sample's), then into eps_actor.
+  static void draw_update_noise(Rng& rng, std::size_t count, Scalar* eps_next, Scalar* eps_actor);
   Status run_update();
   Status read_stats(SacStats* stats);
   // The ops of one update on the uploaded batch and noise, enqueued directly
