@@ -69,9 +69,9 @@ stage "build" 200 cmake --build "$build" -j"$(nproc)" --target usbpo_cli usbpo_c
 stage "gpu tests (ctest -L gpu) and the host-side CUDA tests" 90 \
   ctest --test-dir "$build/tests/cuda" --output-on-failure --no-tests=error
 sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
-stage "compute-sanitizer memcheck: networks, SAC ops, ensemble ops, graph replay, store mirrors and gather (small cases)" 60 \
+stage "compute-sanitizer memcheck: networks, SAC ops, ensemble ops, graph replay, store mirrors and gather, rollout ops (small cases)" 60 \
   "$sanitizer" --tool memcheck --error-exitcode 1 --leak-check full "$build/tests/cuda/usbpo_cuda_gpu_tests" \
-  --gtest_filter='CudaOps.TwinCritics*:CudaOps.MemberRange*:CudaOps.OneMember*:CudaOps.Sac*:CudaOps.Adam*:CudaBackendMechanics.Graph*:CudaEnsembleOps.*:CudaStores.*'
+  --gtest_filter='CudaOps.TwinCritics*:CudaOps.MemberRange*:CudaOps.OneMember*:CudaOps.Sac*:CudaOps.Adam*:CudaBackendMechanics.Graph*:CudaEnsembleOps.*:CudaStores.*:CudaRollouts.Gather*'
 usbpo="$build/ports/cli/usbpo"
 stage "bench: GPU against CPU (usbpo bench --device cuda --quick)" 60 "$usbpo" bench --device cuda --quick
 stage "bench: the CPU figures at 1 thread (sac_update_hopper, ensemble_mle_step)" 25 \

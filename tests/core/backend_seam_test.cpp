@@ -393,13 +393,15 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
   EXPECT_EQ(checked.counters().uploads, Pendulum().max_episode_steps());
   EXPECT_EQ(checked.counters().downloads, Pendulum().max_episode_steps());
   if (GetParam() != Algorithm::kSac) {
-    // A step with a model round: the SAC step's transfers as above, the
-    // ensemble's round (the normaliser's mean and std; per epoch one upload per
-    // minibatch and per holdout batch and one download; the final ranking's
-    // holdout batches and one download; the last loss and the parameters),
-    // phase 2's (the parameters pushed, the re-ranking) and the rollouts' (one
-    // upload and one download per chunk of SAC's batch per rollout step).
-    // (Phase 2's details are below.)
+    // A step with a model round: the SAC step's transfers as above; the real
+    // store's mirror brought up to date before phase 1 (the step's transition:
+    // five uploads, one per array; the update block then carries none); the
+    // ensemble's round from that mirror (the round's slot order once, each
+    // epoch's bootstrap order once; minibatches, holdout batches and the
+    // normaliser fit gathered on the device; per epoch one download, the
+    // holdout errors; the final ranking's download; the last loss and the
+    // parameters); phase 2's; and the rollouts' (the start states, then one
+    // upload and one download per rollout step). (Phase 2's details are below.)
     for (int i = 0; i < 400; ++i) {
       checked.reset_counters();
       const ReplayStore& model_store = dev.trainer.model_store();
@@ -409,14 +411,12 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
       ASSERT_TRUE(dev.trainer.step(&pb).is_ok());
       if (!pb.model_round || (GetParam() == Algorithm::kUsbpo && !pb.model.phase_two)) continue;
       const EnsembleTrainReport& mle = pb.model.mle;
-      const int train_batches = (mle.train_size + config.model.batch - 1) / config.model.batch;
-      const int holdout_batches = (mle.holdout_size + config.model.batch - 1) / config.model.batch;
-      const int chunks = (config.rollout_batch + config.sac.batch - 1) / config.sac.batch;
       const int rollout_steps = pb.model.rollouts.length;
-      // Phase 2: each objective uploads its columns and draws (2) and a
+      // Phase 2: each objective uploads its member draws and store slots (1;
+      // the pairs are gathered on the device from the mirrors) and a
       // validation downloads its J (1): the first validation, then per step
-      // the training objective and a validation; the parameters pulled at
-      // the end; the re-ranking's holdout batches and download.
+      // the training objective and a validation; the parameters pulled at the
+      // end; the re-ranking's download (its holdout is on the device already).
       const int phase_two = pb.model.phase_two ? 1 : 0;
       const int w2_steps = pb.model.w2.steps;
       // The model store's mirror: five uploads (one per array) per slot range
@@ -428,12 +428,11 @@ TEST_P(TrainerOnBackends, CheckedEqualsCpuBitForBitWithExactTransfers) {
         const int first = model_store.slot_of_transition(model_store.total_stored() - fresh);
         model_ranges = first + fresh > model_store.capacity() ? 2 : 1;
       }
-      EXPECT_EQ(checked.counters().uploads, 2 + 5 * model_ranges + 2 +
-                                                mle.epochs * (train_batches + holdout_batches) + holdout_batches +
-                                                phase_two * (2 + 4 * w2_steps + holdout_batches) +
-                                                chunks * rollout_steps);
+      EXPECT_EQ(checked.counters().uploads, 2 + 5 * model_ranges + 5 + 1 + mle.epochs +
+                                                phase_two * (1 + 2 * w2_steps) +
+                                                (rollout_steps > 0 ? 1 : 0) + rollout_steps);
       EXPECT_EQ(checked.counters().downloads,
-                2 + mle.epochs + 3 + phase_two * (1 + w2_steps + 1 + 1) + chunks * rollout_steps);
+                2 + mle.epochs + 3 + phase_two * (1 + w2_steps + 1 + 1) + rollout_steps);
       EXPECT_EQ(checked.counters().synchronizations, 0);
       // Field by field (the report has padding): phase 1's report, phase 2's J, the rollouts.
       EXPECT_TRUE(same_bits(&pa.model.mle, &pb.model.mle, sizeof(EnsembleTrainReport)));

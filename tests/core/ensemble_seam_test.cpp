@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checked_cpu_backend.hpp"
+#include "usbpo/agent/device_store_mirror.hpp"
 #include "usbpo/model/gaussian_ensemble.hpp"
 #include "usbpo/model/w2_fine_tune.hpp"
 #include "usbpo/nn/element_math.hpp"
@@ -82,12 +83,16 @@ bool same_bits(const void* a, const void* b, std::size_t bytes) { return std::me
 TEST(EnsembleSeam, SizesSplitIntoHostAndDevice) {
   const EnsembleConfig c = seam_config();
   // On the CPU host and device share one arena: the two parts add up to it (up to one line of padding).
-  const std::size_t parts = GaussianEnsemble::device_bytes_needed(c) + GaussianEnsemble::host_bytes_needed(c, true);
+  const std::size_t parts =
+      GaussianEnsemble::device_bytes_needed(c, true) + GaussianEnsemble::host_bytes_needed(c, true);
   EXPECT_LE(GaussianEnsemble::bytes_needed(c), parts + Arena::kAlignment);
   EXPECT_LE(parts, GaussianEnsemble::bytes_needed(c) + Arena::kAlignment);
   // Elsewhere the host also holds the parameters' and Adam's mirror and the staging block.
   EXPECT_GT(GaussianEnsemble::host_bytes_needed(c, false), GaussianEnsemble::host_bytes_needed(c, true));
   EXPECT_GT(GaussianEnsemble::device_bytes_needed(c), 0u);
+  // And the device holds the rollout workspace that host memory shares with sample() on the CPU.
+  EXPECT_GT(GaussianEnsemble::device_bytes_needed(c, false) + GaussianEnsemble::host_bytes_needed(c, false),
+            parts);
 }
 
 TEST(EnsembleSeam, TrainingOnTheCheckedBackendEqualsTheCpuBitForBitWithExactTransfers) {
@@ -152,6 +157,63 @@ TEST(EnsembleSeam, TrainingOnTheCheckedBackendEqualsTheCpuBitForBitWithExactTran
   EXPECT_GT(oa.steps(), 0);
   EXPECT_TRUE(same_bits(oa.first_moment(), ob.first_moment(), oa.size() * sizeof(Scalar)));
   EXPECT_TRUE(same_bits(oa.second_moment(), ob.second_moment(), oa.size() * sizeof(Scalar)));
+}
+
+// Phase 1 from a replay store's device mirror (set_device_data: the slot
+// order and each epoch's bootstrap order uploaded once, minibatches, holdout
+// batches and the normaliser fit on the device) equals phase 1 from host
+// gathers bit for bit, on the checked backend, with its transfers counted.
+TEST(EnsembleSeam, TrainingFromAStoreMirrorEqualsHostGathersBitForBit) {
+  const EnsembleConfig c = seam_config();
+  const Data data(260, 12);
+  ReplayConfig rc;
+  rc.obs_dim = c.obs_dim;
+  rc.act_dim = c.act_dim;
+  rc.capacity = 300;
+  EnsembleOn cpu;
+  ASSERT_TRUE(cpu.init(c, nullptr).is_ok());
+  CheckedCpuBackend checked;
+  std::vector<unsigned char> memory(GaussianEnsemble::host_bytes_needed(c, false) + ReplayStore::bytes_needed(rc));
+  Arena arena(memory.data(), memory.size());
+  ASSERT_TRUE(checked.reserve_device(GaussianEnsemble::device_bytes_needed(c) +
+                                     DeviceStoreMirror::device_bytes_needed(rc, false)).is_ok());
+  Rng init(7);
+  GaussianEnsemble dev;
+  ASSERT_TRUE(dev.init(c, checked, arena, init).is_ok());
+  ReplayStore store;
+  ASSERT_TRUE(store.place(rc, arena).is_ok());
+  std::vector<std::uint8_t> terminal(260, 0);
+  ASSERT_TRUE(store.store_batch(260, data.obs.data(), data.act.data(), data.reward.data(), data.next.data(),
+                                terminal.data(), 0)
+                  .is_ok());
+  DeviceStoreMirror mirror;
+  ASSERT_TRUE(mirror.place(store, checked).is_ok());
+  mirror.sync();
+  dev.set_device_data(mirror.columns());
+  Rng ra(3), rb(3);
+  EnsembleTrainReport a, b;
+  checked.reset_counters();
+  ASSERT_TRUE(cpu.model.train(data.view(), data.slots.data(), 260, ra, &a).is_ok());
+  // (The view is not read with device data: an empty one proves it.)
+  ASSERT_TRUE(dev.train(TransitionView(), data.slots.data(), 260, rb, &b).is_ok());
+  ASSERT_TRUE(same_bits(&a, &b, sizeof(a)));
+  ASSERT_GE(a.epochs, 2);
+  EXPECT_TRUE(same_bits(cpu.model.params(), dev.params(), dev.param_count() * sizeof(Scalar)));
+  EXPECT_TRUE(same_bits(cpu.model.elite_indices(), dev.elite_indices(), c.elites * sizeof(int)));
+  EXPECT_EQ(ra.next_u64(), rb.next_u64());
+  // Uploads: the slot order, then one bootstrap order per epoch; downloads:
+  // the holdout errors per epoch, the final ranking's, the last loss and the parameters.
+  EXPECT_EQ(checked.counters().uploads, 1 + a.epochs);
+  EXPECT_EQ(checked.counters().downloads, a.epochs + 3);
+  // The normaliser fitted on the device reaches the host mirror with the state.
+  dev.pull_state();
+  const int in = c.obs_dim + c.act_dim;
+  EXPECT_TRUE(same_bits(cpu.model.normalizer().mean(), dev.normalizer().mean(), in * sizeof(Scalar)));
+  EXPECT_TRUE(same_bits(cpu.model.normalizer().std(), dev.normalizer().std(), in * sizeof(Scalar)));
+  EXPECT_TRUE(same_bits(cpu.model.normalizer().inv_std(), dev.normalizer().inv_std(), in * sizeof(Scalar)));
+  // Re-ranking on the holdout split from the device equals the host's ranking.
+  const Scalar host_rank = cpu.model.rank_elites(data.view(), cpu.model.holdout_slots(), cpu.model.holdout_size());
+  EXPECT_EQ(dev.rank_elites_on_holdout(), host_rank);
 }
 
 TEST(EnsembleSeam, PushedParametersAreWhatTheDeviceTrainsOn) {

@@ -218,8 +218,7 @@ TEST(Fidelity, PhaseTwoValidatesAndRanksElitesOnPhaseOneHoldout) {
     ASSERT_EQ(v.n, c.w2.batch);
     int from_holdout = 0;
     for (int i = 0; i < v.n; ++i) {
-      const std::string key = pair_key(v.obs + static_cast<std::size_t>(i) * obs_dim, obs_dim,
-                                       v.act + static_cast<std::size_t>(i) * act_dim, act_dim);
+      const std::string key = pair_key(real.obs(v.slots[i]), obs_dim, real.act(v.slots[i]), act_dim);
       from_holdout += holdout_pairs.count(key) > 0;
     }
     EXPECT_EQ(from_holdout, v.n) << "validation pairs outside phase 1's holdout split";

@@ -100,8 +100,14 @@ TEST(Rollouts, TerminatedSamplesAreNotContinued) {
   rc.obs_dim = 3;
   rc.act_dim = 1;
   rc.capacity = 1000;
+  RolloutShape shape;
+  shape.batch = 50;
+  shape.obs_dim = 3;
+  shape.act_dim = 1;
+  shape.elites = ec.elites;
+  shape.predict_chunk = ec.predict_chunk;
   std::vector<unsigned char> memory(GaussianEnsemble::bytes_needed(ec) + Sac::bytes_needed(sc) +
-                                    ReplayStore::bytes_needed(rc) + Rollouts::bytes_needed(50, 3, 1));
+                                    ReplayStore::bytes_needed(rc) + Rollouts::bytes_needed(shape, true));
   Arena arena(memory.data(), memory.size());
   Rng rng(1);
   GaussianEnsemble model;
@@ -111,7 +117,7 @@ TEST(Rollouts, TerminatedSamplesAreNotContinued) {
   ASSERT_TRUE(model.init(ec, arena, rng).is_ok());
   ASSERT_TRUE(sac.init(sc, arena, rng).is_ok());
   ASSERT_TRUE(store.place(rc, arena).is_ok());
-  ASSERT_TRUE(rollouts.place(50, 3, 1, arena).is_ok());
+  ASSERT_TRUE(rollouts.place(shape, sac.backend(), arena).is_ok());
   // A model that predicts no change (output layers zeroed, sigma ~ 5e-5): each
   // sample keeps its start state, so stored transitions say which sample they are.
   const EnsembleMlp& net = model.network();

@@ -291,5 +291,37 @@ void CheckedCpuBackend::advance_update_index(std::int32_t* header) {
   inner_.advance_update_index(header);
 }
 
+// ---- The ensemble's data from a store on the device (issue 15) ------------------
+
+void CheckedCpuBackend::gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride,
+                                           int members, int n, int obs_dim, int act_dim, Scalar* raw) {
+  expect_device("gather_transitions", {store.obs, store.act, store.reward, store.next_obs, slots, raw});
+  Open open(*this, true);
+  inner_.gather_transitions(store, slots, slot_stride, members, n, obs_dim, act_dim, raw);
+}
+
+void CheckedCpuBackend::normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim,
+                                       Scalar* mean, Scalar* std, Scalar* inv_std) {
+  expect_device("normalizer_fit", {store.obs, store.act, slots, mean, std, inv_std});
+  Open open(*this, true);
+  inner_.normalizer_fit(store, slots, n, obs_dim, act_dim, mean, std, inv_std);
+}
+
+// ---- Model rollouts on the device (issue 15) ----------------------------------
+
+void CheckedCpuBackend::gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) {
+  expect_device("gather_columns", {src, index, dst});
+  Open open(*this, true);
+  inner_.gather_columns(src, rows, index, n, dst);
+}
+
+void CheckedCpuBackend::ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv,
+                                      const int* index, int k, const Scalar* noise, const Scalar* obs, int obs_dim,
+                                      Scalar* logvar, Scalar* next_obs, Scalar* reward) {
+  expect_device("ensemble_draw", {output, max_lv, min_lv, index, noise, obs, logvar, next_obs, reward});
+  Open open(*this, true);
+  inner_.ensemble_draw(output, max_lv, min_lv, index, k, noise, obs, obs_dim, logvar, next_obs, reward);
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

@@ -249,5 +249,27 @@ void RecordingBackend::advance_update_index(std::int32_t* header) {
   issue([=](Backend& b) { b.advance_update_index(header); });
 }
 
+void RecordingBackend::gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride,
+                                          int members, int n, int obs_dim, int act_dim, Scalar* raw) {
+  issue([=](Backend& b) { b.gather_transitions(store, slots, slot_stride, members, n, obs_dim, act_dim, raw); });
+}
+
+void RecordingBackend::normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim,
+                                      Scalar* mean, Scalar* std, Scalar* inv_std) {
+  issue([=](Backend& b) { b.normalizer_fit(store, slots, n, obs_dim, act_dim, mean, std, inv_std); });
+}
+
+void RecordingBackend::gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) {
+  issue([=](Backend& b) { b.gather_columns(src, rows, index, n, dst); });
+}
+
+void RecordingBackend::ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv,
+                                     const int* index, int k, const Scalar* noise, const Scalar* obs, int obs_dim,
+                                     Scalar* logvar, Scalar* next_obs, Scalar* reward) {
+  issue([=](Backend& b) {
+    b.ensemble_draw(output, max_lv, min_lv, index, k, noise, obs, obs_dim, logvar, next_obs, reward);
+  });
+}
+
 }  // namespace testing_support
 }  // namespace usbpo

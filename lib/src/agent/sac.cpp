@@ -278,6 +278,23 @@ Status Sac::act_batch(const Scalar* obs, int count, Scalar* actions, bool determ
   return Status::ok();
 }
 
+void Sac::draw_act_noise(Rng& rng, int act_dim, int count, Scalar* eps) {
+  const std::size_t n = size_product(static_cast<std::size_t>(count), act_dim);
+  for (std::size_t i = 0; i < n; ++i) eps[i] = rng.normal();
+}
+
+void Sac::enqueue_act(const Scalar* obs, int count, const Scalar* eps, Scalar* actions) {
+  const int obs_dim = config_.obs_dim;
+  const int act_dim = config_.act_dim;
+  for (int start = 0; start < count; start += config_.batch) {
+    const int n = std::min(config_.batch, count - start);
+    const std::size_t s = static_cast<std::size_t>(start);
+    backend_->mlp_forward(actor_net_, device_.actor, obs + s * obs_dim, 0, n, actor_ws_, 0, 1);
+    backend_->tanh_gaussian_sample(actor_ws_.output(0), eps + s * act_dim, act_dim, n, config_.log_std_min,
+                                   config_.log_std_max, actions + s * act_dim, nullptr);
+  }
+}
+
 void Sac::enqueue_critic_ops(bool with_gradients) {
   Backend& b = *backend_;
   const int n = config_.batch;

@@ -102,6 +102,7 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& host, Arena& devi
   adam_v_ = device_is_host ? adam_.second_moment() : device.allocate<Scalar>(param_count_);
   norm_mean_ = device_is_host ? normalizer_.mean() : device.allocate<Scalar>(static_cast<std::size_t>(in));
   norm_std_ = device_is_host ? normalizer_.std() : device.allocate<Scalar>(static_cast<std::size_t>(in));
+  norm_inv_std_ = device_is_host ? normalizer_.inv_std() : device.allocate<Scalar>(static_cast<std::size_t>(in));
   // Host: rollout prediction (sample, predict_member), the round's slots, ranking.
   const std::size_t before_host_ws = host.used();
   USBPO_RETURN_IF_ERROR(predict_ws_.place(net_, c.predict_chunk, false, host, true));
@@ -116,6 +117,26 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& host, Arena& devi
   best_mse_ = host.allocate<Scalar>(members);
   elites_ = host.allocate<int>(static_cast<std::size_t>(c.elites));
   workspace += host.used() - before_host_ws;
+  // Device: rollout prediction by elite (draw_rollout / enqueue_rollout); the
+  // host buffers above where device memory is host memory.
+  if (device_is_host) {
+    device_order_ = order_;
+    device_bootstrap_ = bootstrap_;
+  } else {
+    device_order_ = device.allocate<int>(static_cast<std::size_t>(c.max_samples));
+    device_bootstrap_ = device.allocate<int>(size_product(c.max_samples, members));
+  }
+  if (device_is_host) {
+    rollout_ws_ = predict_ws_;
+    rollout_inputs_ = chunk_inputs_;
+    rollout_logvar_ = chunk_logvar_;
+  } else {
+    const std::size_t before_rollout_ws = device.used();
+    USBPO_RETURN_IF_ERROR(rollout_ws_.place(net_, c.predict_chunk, false, device, true));
+    rollout_inputs_ = device.allocate<Scalar>(size_product(in, c.predict_chunk));
+    rollout_logvar_ = device.allocate<Scalar>(size_product(out, c.predict_chunk));
+    workspace += device.used() - before_rollout_ws;
+  }
   workspace_bytes_ = workspace;
   if (host.exhausted() || device.exhausted()) {
     return Status::error(StatusCode::kOutOfMemory,
@@ -135,11 +156,11 @@ std::size_t GaussianEnsemble::bytes_needed(const EnsembleConfig& config) {
   return measure.used();
 }
 
-std::size_t GaussianEnsemble::device_bytes_needed(const EnsembleConfig& config) {
+std::size_t GaussianEnsemble::device_bytes_needed(const EnsembleConfig& config, bool device_is_host) {
   GaussianEnsemble probe;
   if (!probe.validate(config).is_ok()) return 0;
   Arena host, device;
-  if (!probe.place(config, host, device, false).is_ok() || device.overflowed()) return 0;
+  if (!probe.place(config, host, device, device_is_host).is_ok() || device.overflowed()) return 0;
   return device.used();
 }
 
@@ -206,6 +227,7 @@ void GaussianEnsemble::pull_params() {
 void GaussianEnsemble::pull_state() {
   if (device_is_host_) return;
   pull_params();
+  refresh_normalizer_mirror();
   backend_->download(adam_.first_moment(), adam_m_, param_count_ * sizeof(Scalar));
   backend_->download(adam_.second_moment(), adam_v_, param_count_ * sizeof(Scalar));
   backend_->download(adam_.step_counter(), adam_step_, sizeof(std::int64_t));
@@ -217,6 +239,7 @@ void GaussianEnsemble::push_params() {
 
 void GaussianEnsemble::push_state() {
   if (device_is_host_) return;
+  normalizer_stale_ = false;  // the host's normaliser goes up below
   push_params();
   backend_->upload(adam_m_, adam_.first_moment(), param_count_ * sizeof(Scalar));
   backend_->upload(adam_v_, adam_.second_moment(), param_count_ * sizeof(Scalar));
@@ -240,11 +263,36 @@ void GaussianEnsemble::gather_raw(const TransitionView& data, const int* slots, 
   }
 }
 
-void GaussianEnsemble::upload_batch(int columns) {
+void GaussianEnsemble::stage_batch(const TransitionView& data, const int* host_slots, const int* device_slots,
+                                   std::size_t stride, int members, int n) {
   const std::size_t width = static_cast<std::size_t>(input_dim() + output_dim());
-  backend_->upload(raw_batch_, raw_staging_, width * static_cast<std::size_t>(columns) * sizeof(Scalar));
-  backend_->transition_batch(raw_batch_, config_.obs_dim, config_.act_dim, columns, norm_mean_, norm_std_,
+  if (has_device_data_) {
+    backend_->gather_transitions(device_data_, device_slots, stride, members, n, config_.obs_dim, config_.act_dim,
+                                 raw_batch_);
+  } else {
+    // All members' raw columns gathered here, one upload.
+    run_tasks(runner_, members, 2.0 * n * width * members, [&](int b) {
+      gather_raw(data, host_slots + static_cast<std::size_t>(b) * stride, n,
+                 raw_staging_ + static_cast<std::size_t>(b) * width * n);
+    });
+    backend_->upload(raw_batch_, raw_staging_, width * static_cast<std::size_t>(members) * n * sizeof(Scalar));
+  }
+  backend_->transition_batch(raw_batch_, config_.obs_dim, config_.act_dim, members * n, norm_mean_, norm_std_,
                              batch_inputs_, batch_targets_);
+}
+
+void GaussianEnsemble::set_device_data(const StoreColumns& columns) {
+  device_data_ = columns;
+  has_device_data_ = true;
+}
+
+void GaussianEnsemble::refresh_normalizer_mirror() {
+  if (!normalizer_stale_) return;
+  const std::size_t bytes = static_cast<std::size_t>(input_dim()) * sizeof(Scalar);
+  backend_->download(normalizer_.mean(), norm_mean_, bytes);
+  backend_->download(normalizer_.std(), norm_std_, bytes);
+  backend_->download(normalizer_.inv_std(), norm_inv_std_, bytes);
+  normalizer_stale_ = false;
 }
 
 void GaussianEnsemble::clamp_logvar(const Scalar* raw_output, int n, Scalar* logvar) const {
@@ -285,12 +333,20 @@ void GaussianEnsemble::mle_step(const Scalar* inputs, const Scalar* targets, int
 }
 
 void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse) {
+  const bool device_data = has_device_data_;
+  has_device_data_ = false;  // host slots: the host path
+  holdout_errors(data, slots, nullptr, count, mse);
+  has_device_data_ = device_data;
+}
+
+void GaussianEnsemble::holdout_errors(const TransitionView& data, const int* host_slots, const int* device_slots,
+                                      int count, Scalar* mse) {
   const int members = config_.members;
   const int out = output_dim();
   for (int start = 0; start < count; start += config_.batch) {
     const int n = std::min(config_.batch, count - start);
-    gather_raw(data, slots + start, n, raw_staging_);
-    upload_batch(n);
+    stage_batch(data, host_slots ? host_slots + start : nullptr, device_slots ? device_slots + start : nullptr, 0, 1,
+                n);
     backend_->mlp_forward(net_, device_params_, batch_inputs_, 0, n, train_ws_, 0, members);
     backend_->ensemble_squared_error(train_ws_, members, batch_targets_, out, n, start > 0, error_sums_);
   }
@@ -311,6 +367,14 @@ void GaussianEnsemble::select_elites(const Scalar* mse) {
     ranked[j] = member;
   }
   for (int e = 0; e < config_.elites; ++e) elites_[e] = ranked[e];
+}
+
+Scalar GaussianEnsemble::rank_elites_on_holdout() {
+  holdout_errors(last_data_, order_, device_order_, holdout_size_, holdout_mse_);
+  select_elites(holdout_mse_);
+  double elite_mse = 0;
+  for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
+  return static_cast<Scalar>(elite_mse / config_.elites);
 }
 
 Scalar GaussianEnsemble::rank_elites(const TransitionView& data, const int* slots, int count) {
@@ -343,26 +407,36 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
   const int* train_slots = order_ + holdout;
   const int n_train = count - holdout;
 
+  last_data_ = data;
   // Refit the input normaliser on the training split (two passes in double).
-  double mean[512], std[512];
   if (in > 512) return Status::error(StatusCode::kInvalidArgument, "ensemble input dim %d exceeds 512", in);
-  for (int d = 0; d < in; ++d) {
-    auto value = [&](int i) {
-      const std::size_t slot = static_cast<std::size_t>(train_slots[i]);
-      return d < obs_dim ? data.obs[slot * obs_dim + d] : data.act[slot * config_.act_dim + (d - obs_dim)];
-    };
-    double sum = 0;
-    for (int i = 0; i < n_train; ++i) sum += value(i);
-    const double mu = sum / n_train;
-    double sq = 0;
-    for (int i = 0; i < n_train; ++i) sq += (value(i) - mu) * (value(i) - mu);
-    mean[d] = mu;
-    std[d] = std::sqrt(sq / n_train);
-  }
-  normalizer_.set_moments(mean, std);
-  if (!device_is_host_) {
-    backend_->upload(norm_mean_, normalizer_.mean(), static_cast<std::size_t>(in) * sizeof(Scalar));
-    backend_->upload(norm_std_, normalizer_.std(), static_cast<std::size_t>(in) * sizeof(Scalar));
+  if (has_device_data_) {
+    // The round's order travels once; the fit, minibatches and holdout batches read the store on the device.
+    backend_->upload(device_order_, order_, static_cast<std::size_t>(count) * sizeof(int));
+    backend_->normalizer_fit(device_data_, device_order_ + holdout, n_train, obs_dim, config_.act_dim, norm_mean_,
+                             norm_std_, norm_inv_std_);
+    normalizer_stale_ = !device_is_host_;
+  } else {
+    double mean[512], std[512];
+    for (int d = 0; d < in; ++d) {
+      auto value = [&](int i) {
+        const std::size_t slot = static_cast<std::size_t>(train_slots[i]);
+        return d < obs_dim ? data.obs[slot * obs_dim + d] : data.act[slot * config_.act_dim + (d - obs_dim)];
+      };
+      double sum = 0;
+      for (int i = 0; i < n_train; ++i) sum += value(i);
+      const double mu = sum / n_train;
+      double sq = 0;
+      for (int i = 0; i < n_train; ++i) sq += (value(i) - mu) * (value(i) - mu);
+      mean[d] = mu;
+      std[d] = std::sqrt(sq / n_train);
+    }
+    normalizer_.set_moments(mean, std);
+    normalizer_stale_ = false;
+    if (!device_is_host_) {
+      backend_->upload(norm_mean_, normalizer_.mean(), static_cast<std::size_t>(in) * sizeof(Scalar));
+      backend_->upload(norm_std_, normalizer_.std(), static_cast<std::size_t>(in) * sizeof(Scalar));
+    }
   }
 
   // Bootstrap resample per member, drawn once per round.
@@ -379,22 +453,19 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
   r.train_size = n_train;
   r.holdout_size = holdout;
   int epochs_since_update = 0;
-  const int out = output_dim();
   for (int epoch = 0; config_.max_epochs == 0 || epoch < config_.max_epochs; ++epoch) {
     for (int b = 0; b < members; ++b) shuffle(bootstrap_ + static_cast<std::size_t>(b) * n_train, n_train, rng);
+    if (has_device_data_) {
+      backend_->upload(device_bootstrap_, bootstrap_, size_product(members, n_train, sizeof(int)));
+    }
     for (int start = 0; start < n_train; start += config_.batch) {
       const int n = std::min(config_.batch, n_train - start);
-      // All members' raw columns gathered here, one upload, normalised on the device.
-      run_tasks(runner_, members, 2.0 * n * (in + out) * members, [&](int b) {
-        gather_raw(data, bootstrap_ + static_cast<std::size_t>(b) * n_train + start, n,
-                   raw_staging_ + static_cast<std::size_t>(b) * (in + out) * n);
-      });
-      upload_batch(members * n);
+      stage_batch(data, bootstrap_ + start, device_bootstrap_ + start, static_cast<std::size_t>(n_train), members, n);
       mle_step(batch_inputs_, batch_targets_, n);
       ++r.gradient_steps;
     }
     ++r.epochs;
-    holdout_mse(data, holdout_slots, holdout, holdout_mse_);
+    holdout_errors(data, holdout_slots, device_order_, holdout, holdout_mse_);
     bool updated = false;
     for (int b = 0; b < members; ++b) {
       const Scalar best = best_mse_[b];
@@ -412,7 +483,7 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
   }
   // Restore each member's best snapshot, then rank by holdout MSE.
   backend_->copy(device_params_, best_params_, mlp_bytes);
-  r.mean_holdout_mse = rank_elites(data, holdout_slots, holdout);
+  r.mean_holdout_mse = rank_elites_on_holdout();
   if (r.gradient_steps > 0) {
     double last_loss = 0;
     backend_->download(&last_loss, loss_, sizeof(double));
@@ -431,6 +502,7 @@ Status GaussianEnsemble::sample(const Scalar* obs, const Scalar* act, int count,
   if (count < 0 || (count > 0 && (!obs || !act || !next_obs || !reward))) {
     return Status::error(StatusCode::kInvalidArgument, "ensemble sample: bad count %d or null buffer", count);
   }
+  refresh_normalizer_mirror();  // (the host path: a fit on the device is downloaded once)
   const int obs_dim = config_.obs_dim;
   const int act_dim = config_.act_dim;
   const int in = input_dim();
@@ -485,11 +557,66 @@ Status GaussianEnsemble::sample(const Scalar* obs, const Scalar* act, int count,
   return Status::ok();
 }
 
+int GaussianEnsemble::rollout_groups(int count) const {
+  return ((count + config_.predict_chunk - 1) / config_.predict_chunk) * config_.elites;
+}
+
+void GaussianEnsemble::draw_rollout(int count, Rng& rng, int* index, int* group_sizes, Scalar* noise) {
+  const int out = output_dim();
+  const int elites = config_.elites;
+  int placed = 0;
+  for (int start = 0; start < count; start += config_.predict_chunk) {
+    const int n = std::min(config_.predict_chunk, count - start);
+    // sample()'s order: each sample's elite, then each elite's samples' normals.
+    for (int i = 0; i < n; ++i) chosen_[i] = elites_[rng.uniform_int(static_cast<std::uint32_t>(elites))];
+    for (int e = 0; e < elites; ++e) {
+      int k = 0;
+      for (int i = 0; i < n; ++i) {
+        if (chosen_[i] != elites_[e]) continue;
+        const int s = start + i;
+        index[placed + k++] = s;
+        Scalar* z = noise + static_cast<std::size_t>(s) * out;
+        for (int d = 0; d < out; ++d) z[d] = rng.normal();
+      }
+      *group_sizes++ = k;
+      placed += k;
+    }
+  }
+}
+
+void GaussianEnsemble::enqueue_rollout(const Scalar* obs, const Scalar* act, int count, const int* index,
+                                       const int* group_sizes, const Scalar* noise, Scalar* inputs, Scalar* next_obs,
+                                       Scalar* reward) {
+  Backend& b = *backend_;
+  const int obs_dim = config_.obs_dim;
+  const int in = input_dim();
+  const std::size_t mlp_params = net_.total_params();
+  const Scalar* max_lv = device_params_ + mlp_params;
+  const Scalar* min_lv = max_lv + output_dim();
+  // ([obs; act] - mean) / std for every sample, then each elite on its samples.
+  b.stack_rows(obs, obs_dim, act, config_.act_dim, count, inputs);
+  b.normalise_columns(inputs, in, count, norm_mean_, norm_std_, inputs);
+  int placed = 0;
+  for (int start = 0; start < count; start += config_.predict_chunk) {
+    for (int e = 0; e < config_.elites; ++e) {
+      const int k = *group_sizes++;
+      if (k == 0) continue;
+      const int member = elites_[e];
+      b.gather_columns(inputs, in, index + placed, k, rollout_inputs_);
+      b.mlp_forward(net_, device_params_, rollout_inputs_, 0, k, rollout_ws_, member, 1);
+      b.ensemble_draw(rollout_ws_.output(member), max_lv, min_lv, index + placed, k, noise, obs, obs_dim,
+                      rollout_logvar_, next_obs, reward);
+      placed += k;
+    }
+  }
+}
+
 Status GaussianEnsemble::predict_member(int member, const Scalar* obs, const Scalar* act, int count, Scalar* mean,
                                         Scalar* logvar) {
   if (member < 0 || member >= config_.members) {
     return Status::error(StatusCode::kInvalidArgument, "ensemble member %d out of [0, %d)", member, config_.members);
   }
+  refresh_normalizer_mirror();
   const int obs_dim = config_.obs_dim;
   const int act_dim = config_.act_dim;
   const int in = input_dim();

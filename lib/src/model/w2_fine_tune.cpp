@@ -51,7 +51,7 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
   best_ = dev.allocate<Scalar>(param_count_);
   grads_ = dev.allocate<Scalar>(param_count_);
   raw_ = dev.allocate<Scalar>(size_product(in_, n));
-  draws_ = dev.allocate<int>(size_product(2, n));
+  draws_ = dev.allocate<int>(size_product(3, n));  // k1, k2, store slots
   inputs_ = dev.allocate<Scalar>(size_product(in_, n));
   p_mu_ = dev.allocate<Scalar>(size_product(out_, n));
   p_sd_ = dev.allocate<Scalar>(size_product(out_, n));
@@ -79,7 +79,7 @@ Status W2FineTune::place(const W2FineTuneConfig& c, const EnsembleConfig& m, Are
     m1_mean_mirror_ = host.allocate<Scalar>(in_);
     m1_std_mirror_ = host.allocate<Scalar>(in_);
     raw_staging_ = host.allocate<Scalar>(size_product(in_, n));
-    draw_staging_ = host.allocate<int>(size_product(2, n));
+    draw_staging_ = host.allocate<int>(size_product(3, n));
   }
   k1_ = host.allocate<int>(n);
   k2_ = host.allocate<int>(n);
@@ -194,18 +194,30 @@ void W2FineTune::enqueue_objective(GaussianEnsemble& model, const W2Batch& batch
   const int n = std::min(batch.n, config_.batch);
   const int out = out_, members = members_;
   const std::size_t mlp = net.total_params();
-  // The batch's [obs; act] columns and member draws, staged and uploaded.
-  for (int i = 0; i < n; ++i) {
-    const std::size_t column = static_cast<std::size_t>(i);
-    Scalar* col = raw_staging_ + column * in_;
-    std::copy(batch.obs + column * obs_dim_, batch.obs + (column + 1) * obs_dim_, col);
-    std::copy(batch.act + column * act_dim_, batch.act + (column + 1) * act_dim_, col + obs_dim_);
-  }
   const std::size_t size = static_cast<std::size_t>(config_.batch);
   std::copy(batch.k1, batch.k1 + n, draw_staging_);
   std::copy(batch.k2, batch.k2 + n, draw_staging_ + size);
-  backend_->upload(raw_, raw_staging_, static_cast<std::size_t>(in_) * n * sizeof(Scalar));
-  backend_->upload(draws_, draw_staging_, 2 * size * sizeof(int));
+  if (batch.store) {
+    // From the store's device mirror: the draws and slots in one upload, the
+    // pairs gathered into inputs_ (free until normalised below) and stacked.
+    std::copy(batch.slots, batch.slots + n, draw_staging_ + 2 * size);
+    backend_->upload(draws_, draw_staging_, (2 * size + static_cast<std::size_t>(n)) * sizeof(int));
+    const int* slots = draws_ + 2 * size;
+    Scalar* act_columns = inputs_ + static_cast<std::size_t>(obs_dim_) * n;
+    backend_->gather_columns(batch.store->obs, obs_dim_, slots, n, inputs_);
+    backend_->gather_columns(batch.store->act, act_dim_, slots, n, act_columns);
+    backend_->stack_rows(inputs_, obs_dim_, act_columns, act_dim_, n, raw_);
+  } else {
+    // The batch's [obs; act] columns, staged and uploaded with the draws.
+    for (int i = 0; i < n; ++i) {
+      const std::size_t column = static_cast<std::size_t>(i);
+      Scalar* col = raw_staging_ + column * in_;
+      std::copy(batch.obs + column * obs_dim_, batch.obs + (column + 1) * obs_dim_, col);
+      std::copy(batch.act + column * act_dim_, batch.act + (column + 1) * act_dim_, col + obs_dim_);
+    }
+    backend_->upload(raw_, raw_staging_, static_cast<std::size_t>(in_) * n * sizeof(Scalar));
+    backend_->upload(draws_, draw_staging_, 2 * size * sizeof(int));
+  }
   const int* k1 = draws_;
   const int* k2 = draws_ + size;
   // M1^k1: mean and std per sample, from the backup with its own normaliser and bounds.

@@ -431,4 +431,77 @@ void CpuBackend::advance_update_index(std::int32_t* header) {
   ++header[kUpdateBlockIndex];
 }
 
+// ---- The ensemble's data from a store on the device (issue 15) ------------------
+
+void CpuBackend::gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride,
+                                    int members, int n, int obs_dim, int act_dim, Scalar* raw) {
+  ++counters_.op_calls;
+  const std::size_t od = static_cast<std::size_t>(obs_dim), ad = static_cast<std::size_t>(act_dim);
+  const std::size_t width = 2 * od + ad + 1;
+  run_tasks(runner_, members, 2.0 * n * width * members, [&](int b) {
+    const int* member_slots = slots + static_cast<std::size_t>(b) * slot_stride;
+    Scalar* block = raw + static_cast<std::size_t>(b) * width * static_cast<std::size_t>(n);
+    for (int i = 0; i < n; ++i) {
+      const std::size_t slot = static_cast<std::size_t>(member_slots[i]);
+      Scalar* col = block + static_cast<std::size_t>(i) * width;
+      std::copy(store.obs + slot * od, store.obs + (slot + 1) * od, col);
+      std::copy(store.act + slot * ad, store.act + (slot + 1) * ad, col + od);
+      col[od + ad] = store.reward[slot];
+      std::copy(store.next_obs + slot * od, store.next_obs + (slot + 1) * od, col + od + ad + 1);
+    }
+  });
+}
+
+void CpuBackend::normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim,
+                                Scalar* mean, Scalar* std, Scalar* inv_std) {
+  ++counters_.op_calls;
+  for (int d = 0; d < obs_dim + act_dim; ++d) {
+    auto value = [&](int i) {
+      const std::size_t slot = static_cast<std::size_t>(slots[i]);
+      return d < obs_dim ? store.obs[slot * obs_dim + d] : store.act[slot * act_dim + (d - obs_dim)];
+    };
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += value(i);
+    const double mu = sum / n;
+    double sq = 0;
+    for (int i = 0; i < n; ++i) sq += (value(i) - mu) * (value(i) - mu);
+    element::normalizer_moments(mu, sq / n, &mean[d], &std[d], &inv_std[d]);
+  }
+}
+
+// ---- Model rollouts on the device (issue 15) ----------------------------------
+
+void CpuBackend::gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) {
+  ++counters_.op_calls;
+  const std::size_t r = static_cast<std::size_t>(rows);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    const Scalar* column = src + static_cast<std::size_t>(index[i]) * r;
+    std::copy(column, column + r, dst + i * r);
+  }
+}
+
+void CpuBackend::ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, const int* index,
+                               int k, const Scalar* noise, const Scalar* obs, int obs_dim, Scalar* logvar,
+                               Scalar* next_obs, Scalar* reward) {
+  ++counters_.op_calls;
+  const int out = obs_dim + 1;
+  // By fixed ranges of the samples (the result does not depend on the cut).
+  const Chunks ranges{static_cast<std::size_t>(k), 256};
+  run_tasks(runner_, ranges.count(), 40.0 * k * out, [&](int r) {
+    const std::size_t j0 = ranges.begin(r);
+    ops::soft_clamp_logvar(output + j0 * 2 * out, max_lv, min_lv, out, static_cast<int>(ranges.end(r) - j0),
+                           logvar + j0 * out);
+    for (std::size_t j = j0; j < ranges.end(r); ++j) {
+      const std::size_t s = static_cast<std::size_t>(index[j]);
+      const Scalar* mu = output + j * 2 * out;
+      const Scalar* lv = logvar + j * out;
+      const Scalar* z = noise + s * out;
+      reward[s] = element::gaussian_reward_draw(mu[0], lv[0], z[0]);
+      const Scalar* o = obs + s * obs_dim;
+      Scalar* o2 = next_obs + s * obs_dim;
+      for (int d = 0; d < obs_dim; ++d) o2[d] = element::gaussian_state_draw(o[d], mu[1 + d], lv[1 + d], z[1 + d]);
+    }
+  });
+}
+
 }  // namespace usbpo

@@ -34,6 +34,16 @@ bool uses_model(Algorithm a) { return a != Algorithm::kSac; }
 bool uses_phase_two(Algorithm a) { return a == Algorithm::kUsbpo || a == Algorithm::kUsbpoPmac; }
 bool uses_policy_mixture(Algorithm a) { return a == Algorithm::kPmac || a == Algorithm::kUsbpoPmac; }
 
+RolloutShape Trainer::rollout_shape() const {
+  RolloutShape shape;
+  shape.batch = config_.rollout_batch;
+  shape.obs_dim = config_.model.obs_dim;
+  shape.act_dim = config_.model.act_dim;
+  shape.elites = config_.model.elites;
+  shape.predict_chunk = config_.model.predict_chunk;
+  return shape;
+}
+
 int Trainer::model_store_capacity_at(const TrainerConfig& c, int rollout_length) {
   // MBPO: retain_epochs x k x rollout_batch x (epoch_length / model_train_freq).
   const double rounds_per_epoch = static_cast<double>(c.epoch_length) / std::max(1, c.model_train_freq);
@@ -101,7 +111,7 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   model_replay.act_dim = act_dim;
   model_replay.capacity = model_store_capacity(c);
   USBPO_RETURN_IF_ERROR(model_store_.place(model_replay, arena));
-  USBPO_RETURN_IF_ERROR(rollouts_.place(c.rollout_batch, obs_dim, act_dim, arena));
+  USBPO_RETURN_IF_ERROR(rollouts_.place(rollout_shape(), !c.backend || c.backend->device_is_host(), arena));
   PolicyMixtureConfig mixture;
   mixture.alpha = c.pmac_alpha;
   USBPO_RETURN_IF_ERROR(mixture_.place(mixture, arena));
@@ -109,10 +119,7 @@ Status Trainer::place(const TrainerConfig& c, int obs_dim, int act_dim, int env_
   model_slots_ = arena.allocate<int>(static_cast<std::size_t>(replay.capacity));
   // Rollout starts and phase-2 batches share this scratch.
   start_slots_ = arena.allocate<int>(static_cast<std::size_t>(std::max(c.rollout_batch, c.w2.batch)));
-  w2_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
-  w2_act_ = arena.allocate<Scalar>(size_product(w2_batch, act_dim));
-  val_obs_ = arena.allocate<Scalar>(size_product(w2_batch, obs_dim));
-  val_act_ = arena.allocate<Scalar>(size_product(w2_batch, act_dim));
+  val_slots_ = arena.allocate<int>(w2_batch);
   val_k1_ = arena.allocate<int>(w2_batch);
   val_k2_ = arena.allocate<int>(w2_batch);
   if (arena.exhausted()) return Status::error(StatusCode::kOutOfMemory, "arena too small for the model-based trainer");
@@ -198,6 +205,7 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
         DeviceStoreMirror::device_bytes_needed(real_.config(), on_host));
     if (uses_model(config_.algorithm)) {
       stores_device = size_sum(stores_device, DeviceStoreMirror::device_bytes_needed(model_store_.config(), on_host));
+      stores_device = size_sum(stores_device, Rollouts::device_bytes_needed(rollout_shape(), on_host));
     }
     USBPO_RETURN_IF_ERROR(config.backend->reserve_device(
         size_sum(size_sum(Sac::device_bytes_needed(config_.sac), model_device), stores_device)));
@@ -219,7 +227,12 @@ Status Trainer::init(const TrainerConfig& config, Env& env, Env& eval_env, Arena
   // After SAC and the ensemble, so that their device placements stay where they were.
   USBPO_RETURN_IF_ERROR(update_block_.place_device(sac_.backend()));
   USBPO_RETURN_IF_ERROR(real_mirror_.place(real_, sac_.backend()));
-  if (uses_model(config_.algorithm)) USBPO_RETURN_IF_ERROR(model_mirror_.place(model_store_, sac_.backend()));
+  if (uses_model(config_.algorithm)) {
+    USBPO_RETURN_IF_ERROR(model_mirror_.place(model_store_, sac_.backend()));
+    // Phase 1 reads the real store's mirror: minibatches, holdout and the normaliser fit on the device.
+    model_.set_device_data(real_mirror_.columns());
+    USBPO_RETURN_IF_ERROR(rollouts_.place_device(sac_.backend()));
+  }
   policy_epoch_ = -1;
   val_count_ = 0;
   progress_ = TrainerProgress();
@@ -248,6 +261,7 @@ Status Trainer::model_round() {
     real_.live_slots(model_slots_);
   }
   if (phase_two) w2_.backup(model_);  // M1: the whole ensemble before the MLE update
+  real_mirror_.sync();  // phase 1 and phase 2 read the real store through its device mirror
   double t0 = now();
   USBPO_RETURN_IF_ERROR(model_.train(real, model_slots_, n, rng_, &report.mle));
   double t1 = now();
@@ -265,20 +279,22 @@ Status Trainer::model_round() {
     for (int i = 0; i < batch; ++i) {
       start_slots_[i] = holdout[rng_.uniform_int(static_cast<std::uint32_t>(holdout_size))];
     }
-    real_.gather(start_slots_, batch, val_obs_, val_act_, nullptr, nullptr, nullptr);
+    std::copy(start_slots_, start_slots_ + batch, val_slots_);
     w2_.draw_members(batch, rng_, val_k1_, val_k2_);
     val_count_ = batch;
-    const W2Batch validation{val_obs_, val_act_, val_k1_, val_k2_, batch};
+    // The pairs are gathered on the device from the stores' mirrors (brought up to date first).
+    model_mirror_.sync();
+    const StoreColumns real_columns = real_mirror_.columns(), model_columns = model_mirror_.columns();
+    const W2Batch validation{nullptr, nullptr, val_k1_, val_k2_, batch, &real_columns, val_slots_};
     auto sample_batch = [&](W2Batch* out) {
       USBPO_RETURN_IF_ERROR(model_store_.sample_uniform(rng_, batch, start_slots_));
-      model_store_.gather(start_slots_, batch, w2_obs_, w2_act_, nullptr, nullptr, nullptr);
-      *out = W2Batch{w2_obs_, w2_act_, nullptr, nullptr, batch};
+      *out = W2Batch{nullptr, nullptr, nullptr, nullptr, batch, &model_columns, start_slots_};
       return Status::ok();
     };
     // Phase 2 fine-tunes the ensemble's device parameters (and pulls them into its host mirror).
     USBPO_RETURN_IF_ERROR(w2_.run(model_, sample_batch, validation, rng_, &report.w2));
     // Re-rank the fine-tuned members on the same holdout split (USB-PO's code).
-    report.phase_two_holdout_mse = model_.rank_elites(real, holdout, holdout_size);
+    report.phase_two_holdout_mse = model_.rank_elites_on_holdout();
     report.phase_two = true;
     t0 = t1;
     t1 = now();

@@ -477,6 +477,32 @@ void CudaBackend::advance_update_index(std::int32_t* header) {
   launched("advance_update_index");
 }
 
+// ---- Model rollouts on the device (issue 15) ----------------------------------
+
+void CudaBackend::gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride,
+                                     int members, int n, int obs_dim, int act_dim, Scalar* raw) {
+  kernels::gather_transitions(stream_, store_arrays(store), slots, slot_stride, members, n, obs_dim, act_dim, raw);
+  launched("gather_transitions");
+}
+
+void CudaBackend::normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim,
+                                 Scalar* mean, Scalar* std, Scalar* inv_std) {
+  kernels::normalizer_fit(stream_, store_arrays(store), slots, n, obs_dim, act_dim, mean, std, inv_std);
+  launched("normalizer_fit");
+}
+
+void CudaBackend::gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) {
+  kernels::gather_columns(stream_, src, rows, index, n, dst);
+  launched("gather_columns");
+}
+
+void CudaBackend::ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, const int* index,
+                                int k, const Scalar* noise, const Scalar* obs, int obs_dim, Scalar* logvar,
+                                Scalar* next_obs, Scalar* reward) {
+  kernels::ensemble_draw(stream_, output, max_lv, min_lv, index, k, noise, obs, obs_dim, logvar, next_obs, reward);
+  launched("ensemble_draw");
+}
+
 Status make_cuda_backend(const CudaBackendOptions& options, std::unique_ptr<Backend>* out) {
   std::unique_ptr<CudaBackend> backend;
   USBPO_RETURN_IF_ERROR(CudaBackend::create(options, &backend));

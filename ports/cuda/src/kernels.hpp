@@ -143,4 +143,16 @@ void gather_sac_batch(cudaStream_t stream, const StoreArrays& real, const StoreA
 // header[0] += 1 (one thread).
 void advance_update_index(cudaStream_t stream, std::int32_t* header);
 
+// Backend::gather_transitions and Backend::normalizer_fit (the ensemble's data from a store mirror).
+void gather_transitions(cudaStream_t stream, const StoreArrays& store, const int* slots, std::size_t slot_stride,
+                        int members, int n, int obs_dim, int act_dim, float* raw);
+void normalizer_fit(cudaStream_t stream, const StoreArrays& store, const int* slots, int n, int obs_dim, int act_dim,
+                    float* mean, float* std, float* inv_std);
+
+// Backend::gather_columns and Backend::ensemble_draw (model rollouts).
+void gather_columns(cudaStream_t stream, const float* src, int rows, const int* index, int n, float* dst);
+void ensemble_draw(cudaStream_t stream, const float* output, const float* max_lv, const float* min_lv,
+                   const int* index, int k, const float* noise, const float* obs, int obs_dim, float* logvar,
+                   float* next_obs, float* reward);
+
 }  // namespace usbpo::cuda::kernels

@@ -36,7 +36,78 @@ __global__ void gather_sac_batch_kernel(StoreArrays real, StoreArrays model, con
 
 __global__ void advance_update_index_kernel(std::int32_t* header) { header[kHeaderIndex] += 1; }
 
+// One thread per value of the raw block: member b, column i, row r.
+__global__ void gather_transitions_kernel(StoreArrays store, const int* slots, std::size_t slot_stride, int members,
+                                          int n, int obs_dim, int act_dim, float* raw) {
+  const std::size_t od = static_cast<std::size_t>(obs_dim), ad = static_cast<std::size_t>(act_dim);
+  const std::size_t width = 2 * od + ad + 1, columns = static_cast<std::size_t>(n);
+  USBPO_GRID_LOOP(k, static_cast<std::size_t>(members) * columns * width) {
+    const std::size_t r = k % width, column = k / width;  // column = b n + i
+    const std::size_t b = column / columns, i = column % columns;
+    const std::size_t slot = static_cast<std::size_t>(slots[b * slot_stride + i]);
+    float value;
+    if (r < od) {
+      value = store.obs[slot * od + r];
+    } else if (r < od + ad) {
+      value = store.act[slot * ad + (r - od)];
+    } else if (r == od + ad) {
+      value = store.reward[slot];
+    } else {
+      value = store.next_obs[slot * od + (r - od - ad - 1)];
+    }
+    raw[k] = value;
+  }
+}
+
+// One block per input dimension: FP64 partial sums per thread, then a tree in
+// shared memory (a fixed order: the same bits every run), twice (mean, then
+// squared deviations).
+constexpr int kFitThreads = 256;
+__global__ void normalizer_fit_kernel(StoreArrays store, const int* slots, int n, int obs_dim, int act_dim,
+                                      float* mean, float* std, float* inv_std) {
+  __shared__ double partial[kFitThreads];
+  const int d = blockIdx.x;
+  auto value = [&](int i) -> double {
+    const std::size_t slot = static_cast<std::size_t>(slots[i]);
+    return d < obs_dim ? store.obs[slot * obs_dim + d] : store.act[slot * act_dim + (d - obs_dim)];
+  };
+  auto block_sum = [&](double own) {
+    partial[threadIdx.x] = own;
+    __syncthreads();
+    for (int half = kFitThreads / 2; half > 0; half /= 2) {
+      if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+      __syncthreads();
+    }
+    const double total = partial[0];
+    __syncthreads();
+    return total;
+  };
+  double own = 0;
+  for (int i = threadIdx.x; i < n; i += kFitThreads) own += value(i);
+  const double mu = block_sum(own) / n;
+  own = 0;
+  for (int i = threadIdx.x; i < n; i += kFitThreads) own += (value(i) - mu) * (value(i) - mu);
+  const double variance = block_sum(own) / n;
+  if (threadIdx.x == 0) element::normalizer_moments(mu, variance, &mean[d], &std[d], &inv_std[d]);
+}
+
 }  // namespace
+
+void gather_transitions(cudaStream_t stream, const StoreArrays& store, const int* slots, std::size_t slot_stride,
+                        int members, int n, int obs_dim, int act_dim, float* raw) {
+  const std::size_t total = static_cast<std::size_t>(members) * static_cast<std::size_t>(n) *
+                            (2 * static_cast<std::size_t>(obs_dim) + act_dim + 1);
+  if (total == 0) return;
+  gather_transitions_kernel<<<blocks_for(total), kThreads, 0, stream>>>(store, slots, slot_stride, members, n,
+                                                                         obs_dim, act_dim, raw);
+}
+
+void normalizer_fit(cudaStream_t stream, const StoreArrays& store, const int* slots, int n, int obs_dim, int act_dim,
+                    float* mean, float* std, float* inv_std) {
+  if (n < 1) return;
+  normalizer_fit_kernel<<<obs_dim + act_dim, kFitThreads, 0, stream>>>(store, slots, n, obs_dim, act_dim, mean, std,
+                                                                        inv_std);
+}
 
 void gather_sac_batch(cudaStream_t stream, const StoreArrays& real, const StoreArrays& model,
                       const std::int32_t* header, const int* slots, const float* noise, int obs_dim, int act_dim,

@@ -108,6 +108,13 @@ class Sac {
   // Actions for count observations (obs_dim x count), processed in batch-sized
   // chunks (one upload and one download each).
   Status act_batch(const Scalar* obs, int count, Scalar* actions, bool deterministic, Rng* rng);
+  // act_batch's stochastic path in two halves, for callers whose states are in
+  // device memory (model rollouts): draw_act_noise draws the count (act_dim x
+  // count) normals act_batch would draw, in its order; enqueue_act then runs
+  // the actor on obs (device, obs_dim x count) with that noise (device) into
+  // actions (device), in act_batch's batch-sized chunks, with no transfer.
+  static void draw_act_noise(Rng& rng, int act_dim, int count, Scalar* eps);
+  void enqueue_act(const Scalar* obs, int count, const Scalar* eps, Scalar* actions);
 
   // The minibatch buffers the next update() reads (host staging); fill them, then call update().
   SacBatch& batch() { return batch_; }

@@ -98,7 +98,9 @@ class GaussianEnsemble {
   static std::size_t bytes_needed(const EnsembleConfig& config);
   // Device bytes of init on a backend, and its host bytes (without the
   // mirror and staging where device memory is host memory). 0 as above.
-  static std::size_t device_bytes_needed(const EnsembleConfig& config);
+  // (device_is_host: what the device arena of a host-memory backend takes,
+  // where host buffers double as device ones.)
+  static std::size_t device_bytes_needed(const EnsembleConfig& config, bool device_is_host = false);
   static std::size_t host_bytes_needed(const EnsembleConfig& config, bool device_is_host);
   // Why a configuration is invalid (ok when init would accept it).
   static Status check_config(const EnsembleConfig& config);
@@ -132,6 +134,16 @@ class GaussianEnsemble {
   // holdout MSE stops improving, restore each member's best, pick elites.
   Status train(const TransitionView& data, const int* slots, int count, Rng& rng,
                EnsembleTrainReport* report);
+  // Train from a replay store's device mirror (issue 15; columns stay valid
+  // and must be current, e.g. DeviceStoreMirror::columns() after sync(), at
+  // each train()): train() then uploads the round's slot order once and each
+  // epoch's bootstrap order once, and gathers minibatches and holdout batches
+  // and fits the normaliser on the device (the same numbers as the host path,
+  // bit for bit on the CPU); the TransitionView it is given is not read.
+  void set_device_data(const StoreColumns& columns);
+  // Re-rank the elites on the last train()'s holdout split (from the device
+  // mirror after set_device_data); returns the elites' mean MSE.
+  Scalar rank_elites_on_holdout();
   // The last train()'s holdout split: holdout_size() slots of the data it was
   // given, none of which it trained on. Valid until the next train().
   const int* holdout_slots() const { return order_; }
@@ -142,6 +154,20 @@ class GaussianEnsemble {
   // obs (obs_dim x count), act (act_dim x count), outputs alike; no allocation.
   Status sample(const Scalar* obs, const Scalar* act, int count, Rng& rng, Scalar* next_obs,
                 Scalar* reward);
+
+  // sample() on the backend, for states in device memory (model rollouts),
+  // in two halves. draw_rollout (host) draws what sample() would draw for
+  // count samples, in its order: index (count) lists the samples grouped by
+  // chunk of predict_chunk, then by elite; group_sizes (rollout_groups(count))
+  // the size of each group; noise (out_dim x count) each sample's normals.
+  // enqueue_rollout then runs, with no transfer, on device memory: obs, act,
+  // index and noise as drawn (uploaded), inputs (input_dim x count) scratch,
+  // next_obs and reward the draws (the results equal sample()'s bit for bit on
+  // the CPU backend). group_sizes is the host array draw_rollout filled.
+  int rollout_groups(int count) const;
+  void draw_rollout(int count, Rng& rng, int* index, int* group_sizes, Scalar* noise);
+  void enqueue_rollout(const Scalar* obs, const Scalar* act, int count, const int* index, const int* group_sizes,
+                       const Scalar* noise, Scalar* inputs, Scalar* next_obs, Scalar* reward);
 
   // Mean and clamped log-variance of member b for count inputs:
   // mean, logvar (out_dim x count), out_dim = obs_dim + 1. Chunked, no allocation.
@@ -210,9 +236,17 @@ class GaussianEnsemble {
   Status place(const EnsembleConfig& config, Arena& host, Arena& device, bool device_is_host);
   // Raw columns (obs, act, reward, next_obs) of slots into a staging block.
   void gather_raw(const TransitionView& data, const int* slots, int batch, Scalar* raw) const;
-  // Uploads raw columns of `columns` transitions and makes them normalised
-  // inputs and targets in the device batch buffers.
-  void upload_batch(int columns);
+  // Raw columns of `members` blocks of n transitions into the device batch
+  // buffers as normalised inputs and targets: member b's slots at host_slots +
+  // b stride (gathered here and uploaded) or, with device data, at
+  // device_slots + b stride (gathered on the device).
+  void stage_batch(const TransitionView& data, const int* host_slots, const int* device_slots, std::size_t stride,
+                   int members, int n);
+  // holdout_mse on host slots or, with device data, on device slots.
+  void holdout_errors(const TransitionView& data, const int* host_slots, const int* device_slots, int count,
+                      Scalar* mse);
+  // Downloads the normaliser into the host mirror after a fit on the device.
+  void refresh_normalizer_mirror();
   // batch_loss without downloading the loss (left in device memory).
   void enqueue_batch_loss(const Scalar* inputs, const Scalar* targets, int batch, bool with_gradients);
   // Soft clamp of the raw log-variance rows of an output block (2 out_dim x n).
@@ -234,6 +268,13 @@ class GaussianEnsemble {
   std::int64_t* adam_step_ = nullptr;
   Scalar* norm_mean_ = nullptr;     // (in_dim) the normaliser's mean and std
   Scalar* norm_std_ = nullptr;
+  Scalar* norm_inv_std_ = nullptr;  // (in_dim) 1 / std (the host mirror's; written by normalizer_fit)
+  int* device_order_ = nullptr;     // (max_samples) the round's slot order (order_ on the CPU)
+  int* device_bootstrap_ = nullptr; // (max_samples x members) the epoch's bootstrap order (bootstrap_ on the CPU)
+  StoreColumns device_data_;        // set_device_data's columns
+  bool has_device_data_ = false;
+  bool normalizer_stale_ = false;   // the host normaliser is behind the device's fit
+  TransitionView last_data_;        // the last train()'s host data (rank_elites_on_holdout without device data)
   Scalar* raw_batch_ = nullptr;     // raw columns of a minibatch (raw width x batch) x members
   Scalar* batch_inputs_ = nullptr;  // (in_dim x batch) x members
   Scalar* batch_targets_ = nullptr; // (out_dim x batch) x members
@@ -255,6 +296,11 @@ class GaussianEnsemble {
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
   int* chosen_ = nullptr;           // (predict_chunk) chosen elite per sample
+  // Device (the chunk buffers above where device memory is host memory):
+  // enqueue_rollout's one-elite workspace, gathered inputs and log-variances.
+  MlpWorkspace rollout_ws_;
+  Scalar* rollout_inputs_ = nullptr;  // (in_dim x predict_chunk)
+  Scalar* rollout_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* order_ = nullptr;            // (max_samples) permutation of the round's slots, holdout first
   int holdout_size_ = 0;            // of the last train()
   int* bootstrap_ = nullptr;        // (max_samples) x members

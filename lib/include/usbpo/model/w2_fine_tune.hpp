@@ -41,12 +41,17 @@ struct W2FineTuneConfig {
 };
 
 // Inputs of one objective evaluation: (s, a) columns and member draws.
+// The pairs come either from host columns (obs, act: staged and uploaded) or,
+// when store is set, from a replay store's device mirror (slots, host: only
+// the slots travel, the pairs are gathered on the device).
 struct W2Batch {
   const Scalar* obs = nullptr;  // (obs_dim x n)
   const Scalar* act = nullptr;  // (act_dim x n)
   const int* k1 = nullptr;      // (n) members of M1
   const int* k2 = nullptr;      // (n) members of M2
   int n = 0;
+  const StoreColumns* store = nullptr;  // device columns of a store (DeviceStoreMirror::columns())
+  const int* slots = nullptr;           // (n) the store's slots of the pairs
 };
 
 // What one phase 2 did (logged per model round).

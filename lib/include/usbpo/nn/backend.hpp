@@ -251,6 +251,32 @@ class Backend {
   // header[kUpdateBlockIndex] += 1 (after an update of the block).
   virtual void advance_update_index(std::int32_t* header) = 0;
 
+  // ---- The ensemble's data from a store on the device (issue 15) ----------------
+  // Raw columns (obs_dim + act_dim + 1 + obs_dim: obs, act, reward, next_obs,
+  // as transition_batch reads them) of `members` blocks of n columns, member b
+  // at raw + b (width n): column i is the transition in slot slots[b slot_stride + i].
+  virtual void gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride,
+                                  int members, int n, int obs_dim, int act_dim, Scalar* raw) = 0;
+  // The input normaliser's fit on the [obs; act] of slots[0..n) (n >= 1), in
+  // FP64, two passes (the mean, then the squared deviations): mean, std =
+  // sqrt(mean square deviation) (1 where that is below 1e-12) and inv_std =
+  // 1 / std, each rounded to FP32 (obs_dim + act_dim values each).
+  virtual void normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim,
+                              Scalar* mean, Scalar* std, Scalar* inv_std) = 0;
+
+  // ---- Model rollouts on the device (issue 15) -------------------------------
+  // dst column i (rows values) = src column index[i], i < n (src and dst must not overlap).
+  virtual void gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) = 0;
+  // One Gaussian draw per sample from one member's output (2 out x k: mean
+  // rows, then raw log-variance rows; out = obs_dim + 1): for j < k and sample
+  // s = index[j], lv = the soft clamp between max_lv and min_lv (written to
+  // logvar, out x k), reward[s] = mu_0 + exp(lv_0 / 2) noise_0 and
+  // next_obs[:, s] = obs[:, s] + mu_1.. + exp(lv_1.. / 2) noise_1.., with
+  // noise the out values at noise + s out (MBPO's model step y ~ N(mu, e^lv)).
+  virtual void ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, const int* index,
+                             int k, const Scalar* noise, const Scalar* obs, int obs_dim, Scalar* logvar,
+                             Scalar* next_obs, Scalar* reward) = 0;
+
  protected:
   BackendCounters counters_;
 };

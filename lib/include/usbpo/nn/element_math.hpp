@@ -157,6 +157,24 @@ USBPO_HD float gaussian_nll_term(float mu, float raw, float y, float max_lv, flo
   return (err * err * inv_var + lv) * scale;
 }
 
+// The normaliser's moments from an FP64 mean and mean square deviation:
+// sigma = sqrt(variance), 1 where below 1e-12; FP32 mean, sigma and 1 / sigma.
+USBPO_HD void normalizer_moments(double mu, double variance, float* mean, float* std, float* inv_std) {
+  double sigma = std::sqrt(variance);
+  if (sigma < 1e-12) sigma = 1.0;
+  *mean = static_cast<float>(mu);
+  *std = static_cast<float>(sigma);
+  *inv_std = static_cast<float>(1.0 / sigma);
+}
+
+// A model step's draws (MBPO): reward = mu + exp(lv / 2) noise and one
+// next-state value obs + mu + exp(lv / 2) noise (obs + mu first, as the host
+// rollout always summed).
+USBPO_HD float gaussian_reward_draw(float mu, float lv, float noise) { return mu + std::exp(0.5f * lv) * noise; }
+USBPO_HD float gaussian_state_draw(float obs, float mu, float lv, float noise) {
+  return obs + mu + std::exp(0.5f * lv) * noise;
+}
+
 // FP64 softplus and sigmoid (USB-PO's phase 2 backward pass).
 USBPO_HD double softplus_d(double x) { return std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x))); }
 USBPO_HD double sigmoid_d(double x) { return 1.0 / (1.0 + std::exp(-x)); }

@@ -31,6 +31,7 @@ class Normalizer {
   Scalar* std() { return std_; }
   const Scalar* mean() const { return mean_; }
   const Scalar* std() const { return std_; }
+  Scalar* inv_std() { return inv_std_; }
   // Copy mean and std from another normaliser of the same dim.
   void copy_from(const Normalizer& other);
   void visit_state(StateVisitor& v, const char* prefix) {

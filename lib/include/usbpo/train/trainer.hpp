@@ -169,10 +169,12 @@ class Trainer {
   ReplayStore& real_store() { return real_; }
   ReplayStore& model_store() { return model_store_; }
   GaussianEnsemble& model() { return model_; }
-  // The real (s, a) pairs the last phase 2 validated on, drawn from phase 1's
-  // holdout split, with their fixed member draws (n = 0 until this trainer ran
-  // a phase 2 since init or load_state).
-  W2Batch phase_two_validation() const { return W2Batch{val_obs_, val_act_, val_k1_, val_k2_, val_count_}; }
+  // The real store's slots of the (s, a) pairs the last phase 2 validated on
+  // (in W2Batch::slots), drawn from phase 1's holdout split, with their fixed
+  // member draws (n = 0 until this trainer ran a phase 2 since init or load_state).
+  W2Batch phase_two_validation() const {
+    return W2Batch{nullptr, nullptr, val_k1_, val_k2_, val_count_, nullptr, val_slots_};
+  }
   Rng& rng() { return rng_; }
   // The stores' device mirrors SAC gathers its minibatches from (issue 15;
   // the stores themselves where the device is the host). Current after each
@@ -214,13 +216,11 @@ class Trainer {
   W2FineTune w2_;
   PolicyMixture mixture_;
   Rollouts rollouts_;
+  RolloutShape rollout_shape() const;  // of config_ (after place set the model's dims)
   ReplayStore model_store_;
   int* model_slots_ = nullptr;    // (replay_capacity) training set of a model round
   int* start_slots_ = nullptr;    // (rollout_batch) rollout starts
-  Scalar* w2_obs_ = nullptr;      // (obs_dim x w2.batch) phase-2 training pairs
-  Scalar* w2_act_ = nullptr;
-  Scalar* val_obs_ = nullptr;     // (obs_dim x w2.batch) phase-2 validation pairs (phase 1's holdout)
-  Scalar* val_act_ = nullptr;
+  int* val_slots_ = nullptr;      // (w2.batch) real slots of phase 2's validation pairs (phase 1's holdout)
   int* val_k1_ = nullptr;         // (w2.batch) fixed member draws of the validation set
   int* val_k2_ = nullptr;
   int val_count_ = 0;             // validation pairs drawn (not state: redrawn every round)

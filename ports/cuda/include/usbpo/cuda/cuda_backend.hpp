@@ -121,6 +121,14 @@ class CudaBackend final : public Backend {
                         const int* slots, const Scalar* noise, int obs_dim, int act_dim, int batch,
                         const SacBatchColumns& dst) override;
   void advance_update_index(std::int32_t* header) override;
+  void gather_transitions(const StoreColumns& store, const int* slots, std::size_t slot_stride, int members, int n,
+                          int obs_dim, int act_dim, Scalar* raw) override;
+  void normalizer_fit(const StoreColumns& store, const int* slots, int n, int obs_dim, int act_dim, Scalar* mean,
+                      Scalar* std, Scalar* inv_std) override;
+  void gather_columns(const Scalar* src, int rows, const int* index, int n, Scalar* dst) override;
+  void ensemble_draw(const Scalar* output, const Scalar* max_lv, const Scalar* min_lv, const int* index, int k,
+                     const Scalar* noise, const Scalar* obs, int obs_dim, Scalar* logvar, Scalar* next_obs,
+                     Scalar* reward) override;
 
  private:
   CudaBackend() = default;
