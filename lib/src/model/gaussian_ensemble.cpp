@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "usbpo/nn/element_math.hpp"
+
 namespace usbpo {
 namespace {
 
@@ -250,16 +252,14 @@ void GaussianEnsemble::push_state() {
 }
 
 void GaussianEnsemble::gather_raw(const TransitionView& data, const int* slots, int batch, Scalar* raw) const {
-  const std::size_t obs_dim = static_cast<std::size_t>(config_.obs_dim);
-  const std::size_t act_dim = static_cast<std::size_t>(config_.act_dim);
-  const std::size_t width = 2 * obs_dim + act_dim + 1;
+  const std::size_t width = 2 * static_cast<std::size_t>(config_.obs_dim) + config_.act_dim + 1;
   for (int i = 0; i < batch; ++i) {
     const std::size_t slot = static_cast<std::size_t>(slots[i]);
     Scalar* col = raw + static_cast<std::size_t>(i) * width;
-    std::copy(data.obs + slot * obs_dim, data.obs + (slot + 1) * obs_dim, col);
-    std::copy(data.act + slot * act_dim, data.act + (slot + 1) * act_dim, col + obs_dim);
-    col[obs_dim + act_dim] = data.reward[slot];
-    std::copy(data.next_obs + slot * obs_dim, data.next_obs + (slot + 1) * obs_dim, col + obs_dim + act_dim + 1);
+    for (std::size_t r = 0; r < width; ++r) {
+      col[r] = element::raw_transition_value(data.obs, data.act, data.reward, data.next_obs, slot, config_.obs_dim,
+                                             config_.act_dim, r);
+    }
   }
 }
 

@@ -444,10 +444,10 @@ void CpuBackend::gather_transitions(const StoreColumns& store, const int* slots,
     for (int i = 0; i < n; ++i) {
       const std::size_t slot = static_cast<std::size_t>(member_slots[i]);
       Scalar* col = block + static_cast<std::size_t>(i) * width;
-      std::copy(store.obs + slot * od, store.obs + (slot + 1) * od, col);
-      std::copy(store.act + slot * ad, store.act + (slot + 1) * ad, col + od);
-      col[od + ad] = store.reward[slot];
-      std::copy(store.next_obs + slot * od, store.next_obs + (slot + 1) * od, col + od + ad + 1);
+      for (std::size_t r = 0; r < width; ++r) {
+        col[r] = element::raw_transition_value(store.obs, store.act, store.reward, store.next_obs, slot, obs_dim,
+                                               act_dim, r);
+      }
     }
   });
 }

@@ -45,17 +45,8 @@ __global__ void gather_transitions_kernel(StoreArrays store, const int* slots, s
     const std::size_t r = k % width, column = k / width;  // column = b n + i
     const std::size_t b = column / columns, i = column % columns;
     const std::size_t slot = static_cast<std::size_t>(slots[b * slot_stride + i]);
-    float value;
-    if (r < od) {
-      value = store.obs[slot * od + r];
-    } else if (r < od + ad) {
-      value = store.act[slot * ad + (r - od)];
-    } else if (r == od + ad) {
-      value = store.reward[slot];
-    } else {
-      value = store.next_obs[slot * od + (r - od - ad - 1)];
-    }
-    raw[k] = value;
+    raw[k] = element::raw_transition_value(store.obs, store.act, store.reward, store.next_obs, slot, obs_dim, act_dim,
+                                           r);
   }
 }
 

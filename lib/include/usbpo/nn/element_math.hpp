@@ -116,6 +116,17 @@ USBPO_HD void gather_transition(const float* obs, const float* act, const float*
   out_not_done[i] = terminal[slot] ? 0.0f : 1.0f;
 }
 
+// Row r of the raw column of the transition in `slot` (obs, act, reward,
+// next_obs: 2 obs_dim + act_dim + 1 rows), as the ensemble's batches read it.
+USBPO_HD float raw_transition_value(const float* obs, const float* act, const float* reward, const float* next_obs,
+                                    std::size_t slot, int obs_dim, int act_dim, std::size_t r) {
+  const std::size_t od = static_cast<std::size_t>(obs_dim), ad = static_cast<std::size_t>(act_dim);
+  if (r < od) return obs[slot * od + r];
+  if (r < od + ad) return act[slot * ad + (r - od)];
+  if (r == od + ad) return reward[slot];
+  return next_obs[slot * od + (r - od - ad - 1)];
+}
+
 // One normalised feature: (x - mean) / std.
 USBPO_HD float normalise(float x, float mean, float std) { return (x - mean) / std; }
 
