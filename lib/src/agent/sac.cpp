@@ -262,7 +262,7 @@ Status Sac::act_batch(const Scalar* obs, int count, Scalar* actions, bool determ
     std::copy(x, x + obs_floats, act_staging_);
     std::size_t upload_floats = obs_floats;
     if (!deterministic) {
-      for (std::size_t i = 0; i < act_floats; ++i) act_staging_[eps_offset + i] = rng->normal();
+      draw_act_noise(*rng, act_dim, n, act_staging_ + eps_offset);
       upload_floats = eps_offset + act_floats;
     }
     backend_->upload(act_in_, act_staging_, upload_floats * sizeof(Scalar));

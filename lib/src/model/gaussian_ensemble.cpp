@@ -113,26 +113,25 @@ Status GaussianEnsemble::place(const EnsembleConfig& c, Arena& host, Arena& devi
   chunk_noise_ = host.allocate<Scalar>(size_product(out, c.predict_chunk));
   chunk_index_ = host.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
   chosen_ = host.allocate<int>(static_cast<std::size_t>(c.predict_chunk));
+  chunk_groups_ = host.allocate<int>(static_cast<std::size_t>(c.elites));
   order_ = host.allocate<int>(static_cast<std::size_t>(c.max_samples));
   bootstrap_ = host.allocate<int>(size_product(c.max_samples, members));
   holdout_mse_ = host.allocate<Scalar>(members);
   best_mse_ = host.allocate<Scalar>(members);
   elites_ = host.allocate<int>(static_cast<std::size_t>(c.elites));
   workspace += host.used() - before_host_ws;
-  // Device: rollout prediction by elite (draw_rollout / enqueue_rollout); the
-  // host buffers above where device memory is host memory.
+  // Device twins of host buffers (the host buffers themselves where device
+  // memory is host memory): the round's slot order and bootstrap order (phase
+  // 1 from a store mirror), rollout prediction by elite (enqueue_rollout).
   if (device_is_host) {
     device_order_ = order_;
     device_bootstrap_ = bootstrap_;
-  } else {
-    device_order_ = device.allocate<int>(static_cast<std::size_t>(c.max_samples));
-    device_bootstrap_ = device.allocate<int>(size_product(c.max_samples, members));
-  }
-  if (device_is_host) {
     rollout_ws_ = predict_ws_;
     rollout_inputs_ = chunk_inputs_;
     rollout_logvar_ = chunk_logvar_;
   } else {
+    device_order_ = device.allocate<int>(static_cast<std::size_t>(c.max_samples));
+    device_bootstrap_ = device.allocate<int>(size_product(c.max_samples, members));
     const std::size_t before_rollout_ws = device.used();
     USBPO_RETURN_IF_ERROR(rollout_ws_.place(net_, c.predict_chunk, false, device, true));
     rollout_inputs_ = device.allocate<Scalar>(size_product(in, c.predict_chunk));
@@ -266,7 +265,7 @@ void GaussianEnsemble::gather_raw(const TransitionView& data, const int* slots, 
 void GaussianEnsemble::stage_batch(const TransitionView& data, const int* host_slots, const int* device_slots,
                                    std::size_t stride, int members, int n) {
   const std::size_t width = static_cast<std::size_t>(input_dim() + output_dim());
-  if (has_device_data_) {
+  if (device_slots) {
     backend_->gather_transitions(device_data_, device_slots, stride, members, n, config_.obs_dim, config_.act_dim,
                                  raw_batch_);
   } else {
@@ -333,10 +332,7 @@ void GaussianEnsemble::mle_step(const Scalar* inputs, const Scalar* targets, int
 }
 
 void GaussianEnsemble::holdout_mse(const TransitionView& data, const int* slots, int count, Scalar* mse) {
-  const bool device_data = has_device_data_;
-  has_device_data_ = false;  // host slots: the host path
   holdout_errors(data, slots, nullptr, count, mse);
-  has_device_data_ = device_data;
 }
 
 void GaussianEnsemble::holdout_errors(const TransitionView& data, const int* host_slots, const int* device_slots,
@@ -345,8 +341,7 @@ void GaussianEnsemble::holdout_errors(const TransitionView& data, const int* hos
   const int out = output_dim();
   for (int start = 0; start < count; start += config_.batch) {
     const int n = std::min(config_.batch, count - start);
-    stage_batch(data, host_slots ? host_slots + start : nullptr, device_slots ? device_slots + start : nullptr, 0, 1,
-                n);
+    stage_batch(data, host_slots + start, device_slots ? device_slots + start : nullptr, 0, 1, n);
     backend_->mlp_forward(net_, device_params_, batch_inputs_, 0, n, train_ws_, 0, members);
     backend_->ensemble_squared_error(train_ws_, members, batch_targets_, out, n, start > 0, error_sums_);
   }
@@ -370,15 +365,16 @@ void GaussianEnsemble::select_elites(const Scalar* mse) {
 }
 
 Scalar GaussianEnsemble::rank_elites_on_holdout() {
-  holdout_errors(last_data_, order_, device_order_, holdout_size_, holdout_mse_);
-  select_elites(holdout_mse_);
-  double elite_mse = 0;
-  for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
-  return static_cast<Scalar>(elite_mse / config_.elites);
+  return rank_by_holdout(last_data_, order_, has_device_data_ ? device_order_ : nullptr, holdout_size_);
 }
 
 Scalar GaussianEnsemble::rank_elites(const TransitionView& data, const int* slots, int count) {
-  holdout_mse(data, slots, count, holdout_mse_);
+  return rank_by_holdout(data, slots, nullptr, count);
+}
+
+Scalar GaussianEnsemble::rank_by_holdout(const TransitionView& data, const int* host_slots, const int* device_slots,
+                                         int count) {
+  holdout_errors(data, host_slots, device_slots, count, holdout_mse_);
   select_elites(holdout_mse_);
   double elite_mse = 0;
   for (int e = 0; e < config_.elites; ++e) elite_mse += holdout_mse_[elites_[e]];
@@ -417,21 +413,13 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
                              norm_std_, norm_inv_std_);
     normalizer_stale_ = !device_is_host_;
   } else {
-    double mean[512], std[512];
     for (int d = 0; d < in; ++d) {
       auto value = [&](int i) {
         const std::size_t slot = static_cast<std::size_t>(train_slots[i]);
         return d < obs_dim ? data.obs[slot * obs_dim + d] : data.act[slot * config_.act_dim + (d - obs_dim)];
       };
-      double sum = 0;
-      for (int i = 0; i < n_train; ++i) sum += value(i);
-      const double mu = sum / n_train;
-      double sq = 0;
-      for (int i = 0; i < n_train; ++i) sq += (value(i) - mu) * (value(i) - mu);
-      mean[d] = mu;
-      std[d] = std::sqrt(sq / n_train);
+      fit_feature(value, n_train, normalizer_.mean() + d, normalizer_.std() + d, normalizer_.inv_std() + d);
     }
-    normalizer_.set_moments(mean, std);
     normalizer_stale_ = false;
     if (!device_is_host_) {
       backend_->upload(norm_mean_, normalizer_.mean(), static_cast<std::size_t>(in) * sizeof(Scalar));
@@ -460,12 +448,13 @@ Status GaussianEnsemble::train(const TransitionView& data, const int* slots, int
     }
     for (int start = 0; start < n_train; start += config_.batch) {
       const int n = std::min(config_.batch, n_train - start);
-      stage_batch(data, bootstrap_ + start, device_bootstrap_ + start, static_cast<std::size_t>(n_train), members, n);
+      stage_batch(data, bootstrap_ + start, has_device_data_ ? device_bootstrap_ + start : nullptr,
+                  static_cast<std::size_t>(n_train), members, n);
       mle_step(batch_inputs_, batch_targets_, n);
       ++r.gradient_steps;
     }
     ++r.epochs;
-    holdout_errors(data, holdout_slots, device_order_, holdout, holdout_mse_);
+    holdout_errors(data, holdout_slots, has_device_data_ ? device_order_ : nullptr, holdout, holdout_mse_);
     bool updated = false;
     for (int b = 0; b < members; ++b) {
       const Scalar best = best_mse_[b];
@@ -506,52 +495,38 @@ Status GaussianEnsemble::sample(const Scalar* obs, const Scalar* act, int count,
   const int obs_dim = config_.obs_dim;
   const int act_dim = config_.act_dim;
   const int in = input_dim();
-  const int out = output_dim();
-  const int elites = config_.elites;
   for (int start = 0; start < count; start += config_.predict_chunk) {
     const int n = std::min(config_.predict_chunk, count - start);
-    for (int i = 0; i < n; ++i) chosen_[i] = elites_[rng.uniform_int(static_cast<std::uint32_t>(elites))];
-    // Run each elite once on the samples that chose it.
-    for (int e = 0; e < elites; ++e) {
-      const int member = elites_[e];
-      int k = 0;
-      for (int i = 0; i < n; ++i) {
-        if (chosen_[i] == member) chunk_index_[k++] = start + i;
-      }
+    // The chunk's draws as enqueue_rollout gets them (one draw order), then
+    // each elite once on the samples that chose it, here on the host mirror.
+    draw_rollout(n, rng, chunk_index_, chunk_groups_, chunk_noise_);
+    const std::size_t offset = static_cast<std::size_t>(start);
+    int placed = 0;
+    for (int e = 0; e < config_.elites; ++e) {
+      const int k = chunk_groups_[e];
       if (k == 0) continue;
-      // The arithmetic by fixed ranges of the elite's samples; the draws here,
-      // in sample order (reward, then each next-state dimension).
+      const int member = elites_[e];
+      const int* index = chunk_index_ + placed;
       const Chunks ranges{static_cast<std::size_t>(k), 256};
       const Scalar* mean = normalizer_.mean();
       const Scalar* std = normalizer_.std();
       run_tasks(runner_, ranges.count(), 4.0 * k * in, [&](int r) {
         for (std::size_t j = ranges.begin(r); j < ranges.end(r); ++j) {
-          const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
+          const std::size_t s = offset + static_cast<std::size_t>(index[j]);
           Scalar* x = chunk_inputs_ + j * in;
           const Scalar* o = obs + s * obs_dim;
           const Scalar* a = act + s * act_dim;
-          for (int d = 0; d < obs_dim; ++d) x[d] = (o[d] - mean[d]) / std[d];
-          for (int d = 0; d < act_dim; ++d) x[obs_dim + d] = (a[d] - mean[obs_dim + d]) / std[obs_dim + d];
+          for (int d = 0; d < obs_dim; ++d) x[d] = element::normalise(o[d], mean[d], std[d]);
+          for (int d = 0; d < act_dim; ++d) {
+            x[obs_dim + d] = element::normalise(a[d], mean[obs_dim + d], std[obs_dim + d]);
+          }
         }
       });
       MlpOps::forward(runner_, net_, params_, chunk_inputs_, 0, k, predict_ws_, member, 1);
-      const Scalar* y_hat = predict_ws_.output(member);
-      for (int j = 0; j < k * out; ++j) chunk_noise_[j] = rng.normal();
-      run_tasks(runner_, ranges.count(), 40.0 * k * out, [&](int r) {
-        const std::size_t j0 = ranges.begin(r);
-        const int count = static_cast<int>(ranges.end(r) - j0);
-        clamp_logvar(y_hat + j0 * 2 * out, count, chunk_logvar_ + j0 * out);
-        for (std::size_t j = j0; j < ranges.end(r); ++j) {
-          const std::size_t s = static_cast<std::size_t>(chunk_index_[j]);
-          const Scalar* mu = y_hat + j * 2 * out;
-          const Scalar* lv = chunk_logvar_ + j * out;
-          const Scalar* noise = chunk_noise_ + j * out;
-          reward[s] = mu[0] + std::exp(0.5f * lv[0]) * noise[0];
-          const Scalar* o = obs + s * obs_dim;
-          Scalar* o2 = next_obs + s * obs_dim;
-          for (int d = 0; d < obs_dim; ++d) o2[d] = o[d] + mu[1 + d] + std::exp(0.5f * lv[1 + d]) * noise[1 + d];
-        }
-      });
+      own_backend_.ensemble_draw(predict_ws_.output(member), max_logvar(), min_logvar(), index, k, chunk_noise_,
+                                 obs + offset * obs_dim, obs_dim, chunk_logvar_, next_obs + offset * obs_dim,
+                                 reward + offset);
+      placed += k;
     }
   }
   return Status::ok();

@@ -32,7 +32,7 @@ Rollouts::StepLayout Rollouts::step_layout(int n) const {
   return l;
 }
 
-Status Rollouts::place_twins(Arena& arena, bool device_is_host, bool into_device) {
+Status Rollouts::place_twins(Arena& arena, bool device_is_host) {
   const std::size_t n = static_cast<std::size_t>(shape_.batch);
   const int obs_dim = shape_.obs_dim, act_dim = shape_.act_dim;
   d_obs_ = arena.allocate<Scalar>(size_product(n, obs_dim));
@@ -45,7 +45,7 @@ Status Rollouts::place_twins(Arena& arena, bool device_is_host, bool into_device
     // The upload and download blocks are the host's own.
     d_staging_ = staging_;
     d_pack_ = pack_;
-  } else if (into_device) {
+  } else {
     d_staging_ = static_cast<unsigned char*>(arena.allocate_bytes(step_layout(shape_.batch).bytes));
     d_pack_ = arena.allocate<Scalar>(size_product(n, pack_rows(shape_)));
   }
@@ -70,7 +70,7 @@ Status Rollouts::place(const RolloutShape& shape, bool device_is_host, Arena& ar
   groups_ = arena.allocate<int>(group_count(shape));
   staging_ = static_cast<unsigned char*>(arena.allocate_bytes(step_layout(shape.batch).bytes));
   pack_ = arena.allocate<Scalar>(size_product(n, pack_rows(shape)));
-  if (device_is_host) USBPO_RETURN_IF_ERROR(place_twins(arena, true, true));
+  if (device_is_host) USBPO_RETURN_IF_ERROR(place_twins(arena, true));
   if (arena.exhausted()) {
     return Status::error(StatusCode::kOutOfMemory, "arena too small for %d rollouts", shape.batch);
   }
@@ -86,7 +86,7 @@ Status Rollouts::place_device(Backend& backend) {
   backend_ = &backend;
   if (device_is_host_) return Status::ok();
   Arena& device = backend.device_arena();
-  USBPO_RETURN_IF_ERROR(place_twins(device, false, true));
+  USBPO_RETURN_IF_ERROR(place_twins(device, false));
   if (device.exhausted() || !d_staging_) {
     return Status::error(StatusCode::kOutOfMemory, "the %s backend's device memory has no room for %d rollouts",
                          backend.name(), shape_.batch);
@@ -114,7 +114,7 @@ std::size_t Rollouts::device_bytes_needed(const RolloutShape& shape, bool device
   Rollouts probe;
   Arena host, device;
   if (!probe.place(shape, false, host).is_ok()) return 0;
-  if (!probe.place_twins(device, false, true).is_ok() || device.overflowed()) return 0;
+  if (!probe.place_twins(device, false).is_ok() || device.overflowed()) return 0;
   return device.used();
 }
 
@@ -135,7 +135,9 @@ Status Rollouts::run(int count, int length, Sac& sac, GaussianEnsemble& model, c
   RolloutStats s;
   double reward_sum = 0;
   int alive = count;
-  if (alive > 0 && length > 0) b.upload(d_obs_, obs_, size_product(static_cast<std::size_t>(alive), od, sizeof(Scalar)));
+  if (alive > 0 && length > 0) {
+    b.upload(d_obs_, obs_, size_product(static_cast<std::size_t>(alive), od, sizeof(Scalar)));  // the start states
+  }
   for (int t = 0; t < length && alive > 0; ++t) {
     // The step's draws, in the host rollout's order (actions, then the model's), with the continuing samples.
     const StepLayout l = step_layout(alive);
@@ -158,7 +160,6 @@ Status Rollouts::run(int count, int length, Sac& sac, GaussianEnsemble& model, c
       const Scalar* column = pack_ + static_cast<std::size_t>(i) * rows;
       const Scalar* o2 = column + ad;
       const Scalar r = column[ad + od];
-      const std::uint8_t terminal = env.is_terminal(o2) ? 1 : 0;
       if (!all_finite(o2, od) || !all_finite(&r, 1)) continue;
       reward_sum += r;
       const std::size_t k = static_cast<std::size_t>(kept);
@@ -166,7 +167,7 @@ Status Rollouts::run(int count, int length, Sac& sac, GaussianEnsemble& model, c
       std::copy(column, column + ad, act_ + k * ad);
       std::copy(o2, o2 + od, next_ + k * od);
       reward_[kept] = r;
-      done_[kept] = terminal;
+      done_[kept] = env.is_terminal(o2) ? 1 : 0;
       origin_[kept] = i;
       ++kept;
     }

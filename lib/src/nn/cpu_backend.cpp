@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "usbpo/nn/element_math.hpp"
+#include "usbpo/nn/normalizer.hpp"
 #include "usbpo/nn/ops.hpp"
 
 namespace usbpo {
@@ -460,12 +461,7 @@ void CpuBackend::normalizer_fit(const StoreColumns& store, const int* slots, int
       const std::size_t slot = static_cast<std::size_t>(slots[i]);
       return d < obs_dim ? store.obs[slot * obs_dim + d] : store.act[slot * act_dim + (d - obs_dim)];
     };
-    double sum = 0;
-    for (int i = 0; i < n; ++i) sum += value(i);
-    const double mu = sum / n;
-    double sq = 0;
-    for (int i = 0; i < n; ++i) sq += (value(i) - mu) * (value(i) - mu);
-    element::normalizer_moments(mu, sq / n, &mean[d], &std[d], &inv_std[d]);
+    fit_feature(value, n, &mean[d], &std[d], &inv_std[d]);
   }
 }
 

@@ -29,21 +29,8 @@ void Normalizer::set_identity() {
 namespace {
 template <typename Column>
 void fit_columns(int dim, int count, Column column, Scalar* mean, Scalar* std, Scalar* inv_std) {
-  // Two passes in double for accuracy.
   for (int d = 0; d < dim; ++d) {
-    double sum = 0;
-    for (int i = 0; i < count; ++i) sum += column(i)[d];
-    const double mu = count > 0 ? sum / count : 0.0;
-    double sq = 0;
-    for (int i = 0; i < count; ++i) {
-      const double diff = column(i)[d] - mu;
-      sq += diff * diff;
-    }
-    double sigma = count > 0 ? std::sqrt(sq / count) : 1.0;
-    if (sigma < 1e-12) sigma = 1.0;
-    mean[d] = static_cast<Scalar>(mu);
-    std[d] = static_cast<Scalar>(sigma);
-    inv_std[d] = static_cast<Scalar>(1.0 / sigma);
+    fit_feature([&](int i) { return column(i)[d]; }, count, &mean[d], &std[d], &inv_std[d]);
   }
 }
 }  // namespace
@@ -55,15 +42,6 @@ void Normalizer::fit(const Scalar* data, int count) {
 void Normalizer::fit_indexed(const Scalar* data, const int* indices, int count) {
   fit_columns(dim_, count, [&](int i) { return data + static_cast<std::size_t>(indices[i]) * dim_; }, mean_, std_,
               inv_std_);
-}
-
-void Normalizer::set_moments(const double* mean, const double* std) {
-  for (int d = 0; d < dim_; ++d) {
-    const double sigma = std[d] < 1e-12 ? 1.0 : std[d];
-    mean_[d] = static_cast<Scalar>(mean[d]);
-    std_[d] = static_cast<Scalar>(sigma);
-    inv_std_[d] = static_cast<Scalar>(1.0 / sigma);
-  }
 }
 
 void Normalizer::apply(const Scalar* in, int count, Scalar* out) const {

@@ -277,9 +277,8 @@ Status Trainer::model_round() {
     const int* holdout = model_.holdout_slots();
     const int holdout_size = model_.holdout_size();
     for (int i = 0; i < batch; ++i) {
-      start_slots_[i] = holdout[rng_.uniform_int(static_cast<std::uint32_t>(holdout_size))];
+      val_slots_[i] = holdout[rng_.uniform_int(static_cast<std::uint32_t>(holdout_size))];
     }
-    std::copy(start_slots_, start_slots_ + batch, val_slots_);
     w2_.draw_members(batch, rng_, val_k1_, val_k2_);
     val_count_ = batch;
     // The pairs are gathered on the device from the stores' mirrors (brought up to date first).

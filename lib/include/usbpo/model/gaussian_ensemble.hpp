@@ -237,14 +237,16 @@ class GaussianEnsemble {
   // Raw columns (obs, act, reward, next_obs) of slots into a staging block.
   void gather_raw(const TransitionView& data, const int* slots, int batch, Scalar* raw) const;
   // Raw columns of `members` blocks of n transitions into the device batch
-  // buffers as normalised inputs and targets: member b's slots at host_slots +
-  // b stride (gathered here and uploaded) or, with device data, at
-  // device_slots + b stride (gathered on the device).
+  // buffers as normalised inputs and targets: member b's slots at
+  // device_slots + b stride, gathered on the device from the device data, or
+  // where device_slots is null at host_slots + b stride, gathered here and uploaded.
   void stage_batch(const TransitionView& data, const int* host_slots, const int* device_slots, std::size_t stride,
                    int members, int n);
-  // holdout_mse on host slots or, with device data, on device slots.
+  // holdout_mse on device slots (null: on host slots), as stage_batch.
   void holdout_errors(const TransitionView& data, const int* host_slots, const int* device_slots, int count,
                       Scalar* mse);
+  // holdout_errors into last_holdout_mse(), then select_elites; the elites' mean MSE.
+  Scalar rank_by_holdout(const TransitionView& data, const int* host_slots, const int* device_slots, int count);
   // Downloads the normaliser into the host mirror after a fit on the device.
   void refresh_normalizer_mirror();
   // batch_loss without downloading the loss (left in device memory).
@@ -291,11 +293,12 @@ class GaussianEnsemble {
   double* host_error_sums_ = nullptr;  // (members)
   std::size_t param_count_ = 0;
   bool device_is_host_ = true;
-  Scalar* chunk_noise_ = nullptr;   // (out_dim x predict_chunk) draws of one elite's samples
+  Scalar* chunk_noise_ = nullptr;   // (out_dim x predict_chunk) each sample's draws of one chunk (sample())
   Scalar* chunk_inputs_ = nullptr;  // (in_dim x predict_chunk)
   Scalar* chunk_logvar_ = nullptr;  // (out_dim x predict_chunk)
   int* chunk_index_ = nullptr;      // (predict_chunk) sample ids grouped by elite
   int* chosen_ = nullptr;           // (predict_chunk) chosen elite per sample
+  int* chunk_groups_ = nullptr;     // (elites) draw_rollout's group sizes of one chunk (sample())
   // Device (the chunk buffers above where device memory is host memory):
   // enqueue_rollout's one-elite workspace, gathered inputs and log-variances.
   MlpWorkspace rollout_ws_;

@@ -75,7 +75,9 @@ class Rollouts {
              std::int32_t epoch, Rng& rng, RolloutStats* stats);
 
  private:
-  Status place_twins(Arena& arena, bool device_is_host, bool into_device);
+  // The device buffers from `arena` (the upload and download blocks are the
+  // host's own where device memory is host memory).
+  Status place_twins(Arena& arena, bool device_is_host);
   // Byte offsets of the parts of a step's upload block for n samples.
   struct StepLayout {
     std::size_t keep, eps, noise, index, bytes;

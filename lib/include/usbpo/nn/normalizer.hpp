@@ -7,8 +7,27 @@
 #include "usbpo/base/state_visitor.hpp"
 #include "usbpo/base/status.hpp"
 #include "usbpo/base/types.hpp"
+#include "usbpo/nn/element_math.hpp"
 
 namespace usbpo {
+
+// One feature's fit as Normalizer::fit makes it: two passes in FP64 over
+// value(i), i < count (the mean, then the squared deviations), then
+// element::normalizer_moments (std below 1e-12 becomes 1). The one body of
+// every fit: the normaliser's own, the ensemble's host fit and the CPU
+// backend's normalizer_fit op.
+template <typename Value>
+void fit_feature(Value value, int count, Scalar* mean, Scalar* std, Scalar* inv_std) {
+  double sum = 0;
+  for (int i = 0; i < count; ++i) sum += value(i);
+  const double mu = count > 0 ? sum / count : 0.0;
+  double sq = 0;
+  for (int i = 0; i < count; ++i) {
+    const double diff = value(i) - mu;
+    sq += diff * diff;
+  }
+  element::normalizer_moments(mu, count > 0 ? sq / count : 1.0, mean, std, inv_std);
+}
 
 class Normalizer {
  public:
@@ -23,8 +42,6 @@ class Normalizer {
   // out (dim x count) = (in - mean) / std; in and out may alias.
   void apply(const Scalar* in, int count, Scalar* out) const;
   void set_identity();
-  // Set from moments computed elsewhere (std below 1e-12 becomes 1, as in fit).
-  void set_moments(const double* mean, const double* std);
 
   int dim() const { return dim_; }
   Scalar* mean() { return mean_; }
